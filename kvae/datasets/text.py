@@ -1,0 +1,168 @@
+"""Text corpora: plain-text files, a bundled SNLI sample and TFDS datasets."""
+
+import gzip
+import io
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+_SNLI = "snli_sample.txt.gz"
+
+
+def _read_lines(stream, source):
+    """Yields ``(line_number, line)`` for the non-blank lines of ``stream``."""
+    try:
+        for number, line in enumerate(stream, start=1):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield number, line
+    except (OSError, EOFError, UnicodeDecodeError) as e:
+        raise ValueError(f"{source}: cannot read text ({e})") from e
+
+
+def _open_text(path, encoding):
+    with open(path, "rb") as f:
+        is_gzip = f.read(2) == b"\x1f\x8b"
+    if is_gzip:
+        return gzip.open(path, "rt", encoding=encoding)
+    return open(path, "rt", encoding=encoding)
+
+
+def text_lines(path, labels=False, encoding="utf-8"):
+    """Reads a corpus with one sentence per line (blank lines are skipped).
+
+    Args:
+        path: path to a text file; gzip-compressed files (e.g. ``.gz``) are
+            decompressed transparently.
+        labels: if True, each line is ``label<TAB>sentence``.
+        encoding: text encoding of the file.
+
+    Returns:
+        A list of str (trailing newlines stripped); with ``labels=True``,
+        ``(sentences, labels)`` where ``labels`` is a NumPy int64 array if
+        every label is an integer, else a NumPy array of str.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: if the file holds no sentence, or a labelled line is
+            malformed (the message names the line number).
+
+    Example:
+        >>> sentences = text_lines("corpus.txt")  # doctest: +SKIP
+        >>> sentences, y = text_lines("labelled.txt.gz", labels=True)  # doctest: +SKIP
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"Text file not found: {path}")
+    sentences, tags = [], []
+    with _open_text(path, encoding) as stream:
+        for number, line in _read_lines(stream, path):
+            if not labels:
+                sentences.append(line)
+                continue
+            tag, sep, sentence = line.partition("\t")
+            if not sep or not tag.strip() or not sentence.strip():
+                raise ValueError(
+                    f"{path}, line {number}: expected 'label<TAB>sentence', "
+                    f"got {line[:80]!r}"
+                )
+            tags.append(tag.strip())
+            sentences.append(sentence)
+    if not sentences:
+        raise ValueError(f"{path}: no sentences (the file is empty or blank)")
+    if not labels:
+        return sentences
+    try:
+        return sentences, np.array([int(t) for t in tags], dtype=np.int64)
+    except ValueError:
+        return sentences, np.array(tags, dtype=str)
+
+
+def snli_sample(test_size=1000, seed=0):
+    """Loads 10,000 SNLI sentences bundled with the package, split in two.
+
+    The sentences are the hypotheses of the SNLI validation split (Bowman et
+    al., 2015; CC BY-SA 4.0, see ``kvae/datasets/data/ATTRIBUTION.md``),
+    lower-cased and tokenised, one per string. The split is a random
+    permutation drawn with ``numpy.random.default_rng(seed)``, so it is the
+    same on every call with the same arguments.
+
+    Args:
+        test_size: number of sentences in the test split, in [0, 10000].
+        seed: seed of the permutation.
+
+    Returns:
+        ``(train, test)``: lists of str, of lengths ``10000 - test_size`` and
+        ``test_size``, disjoint, in permuted order.
+
+    Example:
+        >>> train, test = snli_sample()
+        >>> len(train), len(test)
+        (9000, 1000)
+    """
+    resource = resources.files(__package__).joinpath("data").joinpath(_SNLI)
+    with resource.open("rb") as raw:
+        stream = io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
+        lines = [line for _, line in _read_lines(stream, _SNLI)]
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)):
+        raise TypeError(f"test_size must be an int, got {test_size!r}")
+    if not 0 <= test_size <= len(lines):
+        raise ValueError(f"test_size must be in [0, {len(lines)}], got {test_size}")
+    order = np.random.default_rng(seed).permutation(len(lines))
+    test = [lines[i] for i in order[:test_size]]
+    train = [lines[i] for i in order[test_size:]]
+    return train, test
+
+
+def tfds_text(name, split="train", key="text", download=True, data_dir=None):
+    """Loads the sentences of a TensorFlow Datasets text data set.
+
+    Needs the ``tensorflow-datasets`` package, imported only when called, and
+    internet access unless the data set is already in ``data_dir``.
+
+    Args:
+        name: TFDS name, e.g. ``"imdb_reviews"`` or ``"ag_news_subset"``.
+        split: TFDS split, e.g. ``"train"`` or ``"test[:10%]"``.
+        key: feature holding the text.
+        download: if False, only use data already prepared in ``data_dir``.
+        data_dir: TFDS data folder (default: TFDS's own, ``~/tensorflow_datasets``).
+
+    Returns:
+        A list of str, one per example.
+
+    Raises:
+        ImportError: if ``tensorflow-datasets`` is not installed.
+        ValueError: if TFDS has no data set called ``name``.
+        KeyError: if the examples have no feature ``key``.
+        RuntimeError: if the data cannot be downloaded or read.
+
+    Example:
+        >>> texts = tfds_text("imdb_reviews", split="train[:1%]")  # doctest: +SKIP
+    """
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as e:
+        raise ImportError(
+            "tfds_text needs tensorflow-datasets: pip install tensorflow-datasets"
+        ) from e
+    try:
+        dataset = tfds.load(name, split=split, download=download, data_dir=data_dir)
+    except Exception as e:
+        if type(e).__name__ == "DatasetNotFoundError":
+            raise ValueError(f"TFDS has no data set called {name!r}.") from e
+        raise RuntimeError(
+            f"Could not load TFDS data set {name!r} (split {split!r}): "
+            f"{type(e).__name__}: {e}\nThis needs internet access, or the data "
+            "set already downloaded and prepared in a TFDS data_dir (pass "
+            "data_dir=..., download=False)."
+        ) from e
+    spec = dataset.element_spec
+    if not isinstance(spec, dict) or key not in spec:
+        found = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
+        raise KeyError(f"TFDS data set {name!r} has no feature {key!r}; it has {found}")
+    texts = []
+    for example in tfds.as_numpy(dataset):
+        value = example[key]
+        texts.append(value.decode("utf-8") if isinstance(value, bytes) else str(value))
+    return texts

@@ -1,0 +1,6 @@
+"""Decoders: z -> logits of the likelihood p(x|z)."""
+
+from kvae.decoders.conv_decoder import ConvDecoder
+from kvae.decoders.mlp_decoder import MLPDecoder
+
+__all__ = ["ConvDecoder", "MLPDecoder"]

@@ -1,0 +1,50 @@
+import keras
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class ConvDecoder(keras.layers.Layer):
+    """Convolutional image decoder: dense to a (H / 2^k, W / 2^k, filters[0]) map, stride-2 transposed convolutions,
+    then a 3x3 convolution to one logit per pixel and channel.
+
+    z (B, D) -> logits (B, *output_shape). H and W must be divisible by 2^len(filters).
+
+    Args:
+        output_shape: (H, W) or (H, W, C).
+        filters: channels of each stride-2 transposed convolution.
+        activation: activation of the hidden layers.
+    """
+
+    def __init__(self, output_shape, filters=(64, 32), activation="relu", **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in output_shape)
+        self.filters = tuple(int(f) for f in filters)
+        self.activation = activation
+        factor = 2 ** len(self.filters)
+        height, width = self.target_shape[:2]
+        if height % factor or width % factor:
+            raise ValueError(f"ConvDecoder needs image sides divisible by {factor}, got `output_shape`={output_shape}.")
+        channels = self.target_shape[2] if len(self.target_shape) == 3 else 1
+        self.dense = keras.layers.Dense((height // factor) * (width // factor) * self.filters[0], activation=activation)
+        self.grid = keras.layers.Reshape((height // factor, width // factor, self.filters[0]))
+        self.deconvs = [
+            keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation=activation, name=f"deconv_{i}")
+            for i, f in enumerate(self.filters)
+        ]
+        self.logits = keras.layers.Conv2D(channels, 3, padding="same", name="logits")
+        self.reshape = keras.layers.Reshape(self.target_shape)
+
+    def call(self, z):
+        x = self.grid(self.dense(z))
+        for deconv in self.deconvs:
+            x = deconv(x)
+        return self.reshape(self.logits(x))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"output_shape": list(self.target_shape), "filters": list(self.filters), "activation": self.activation}
+        )
+        return config

@@ -1,0 +1,6 @@
+"""Encoders: inputs -> features that a posterior layer maps to q(z|x)."""
+
+from kvae.encoders.conv_encoder import ConvEncoder
+from kvae.encoders.mlp_encoder import MLPEncoder
+
+__all__ = ["ConvEncoder", "MLPEncoder"]

@@ -1,0 +1,19 @@
+"""Reconstruction negative log-likelihoods -log p(x|z), summed over everything but the batch axis: (B,)."""
+
+from keras import ops
+
+
+def bernoulli_nll(x, logits):
+    """-log Bernoulli(x | sigmoid(logits)) summed over pixels; `x` in [0, 1] (grey levels act as soft targets)."""
+    per_value = ops.binary_crossentropy(x, logits, from_logits=True)
+    return ops.sum(ops.reshape(per_value, (ops.shape(per_value)[0], -1)), axis=-1)
+
+
+def categorical_nll(targets, logits, mask):
+    """-log Categorical(targets | softmax(logits)) summed over the unmasked tokens.
+
+    Args:
+        targets: (B, T) int ids; logits: (B, T, V); mask: (B, T), 1 for real tokens, 0 for padding.
+    """
+    per_token = ops.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+    return ops.sum(per_token * ops.cast(mask, per_token.dtype), axis=-1)

@@ -1,0 +1,155 @@
+import keras
+import numpy as np
+from keras import ops
+
+from kvae.decoders import ConvDecoder, MLPDecoder
+from kvae.encoders import ConvEncoder, MLPEncoder
+from kvae.models.batching import is_dataset
+from kvae.models.vae import VAE, build_once
+
+ARCHITECTURES = ("mlp", "conv")
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class ImageVAE(VAE):
+    """VAE for images with a Bernoulli likelihood on pixels in [0, 1].
+
+    Default architecture: the MLP of the IWAE paper (encoder 784-200-200 tanh, decoder 200-200-784), latent 32,
+    Adam 1e-3. `architecture="conv"` uses stride-2 convolutions instead. The image shape (H, W) or (H, W, C) is
+    taken from the data on the first call when `image_shape` is None.
+
+    Inputs: uint8 images (scaled by 1/255) or floats in [0, 1], shaped (N, H, W[, C]); NumPy arrays, `tf.data`
+    datasets of such batches, or of TFDS-style dicts holding the images under `input_key` ("image").
+
+    Args:
+        posterior: "isotropic" (one shared variance, IGP) or "diagonal" (DGP), or a posterior layer.
+        latent_dim: D.
+        objective: objective name or instance (default "elbo").
+        prior: "normal" or a prior layer.
+        architecture: "mlp" or "conv".
+        hidden_dims: MLP hidden widths (mlp) or convolution channels (conv).
+        activation: hidden activation (default tanh for mlp, relu for conv).
+        image_shape: (H, W) or (H, W, C); None to take it from the data.
+        input_key: key of the images in dict inputs.
+        learning_rate, seed: see `VAE`.
+
+    Example:
+    >>> (x, _), _ = kvae.datasets.fashion_mnist_sample()
+    >>> model = kvae.ImageVAE(posterior="isotropic")
+    >>> model.fit(x, epochs=1, batch_size=128)
+    >>> model.encode(x[:10]).shape
+    (10, 32)
+
+    Reference: the isotropic Gaussian posterior for VAEs; IWAE architecture (Burda et al., 2016).
+    """
+
+    def __init__(
+        self,
+        posterior="isotropic",
+        latent_dim=32,
+        objective="elbo",
+        prior="normal",
+        architecture="mlp",
+        hidden_dims=None,
+        activation=None,
+        image_shape=None,
+        input_key="image",
+        learning_rate=None,
+        seed=None,
+        **kwargs,
+    ):
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"`architecture` must be one of {ARCHITECTURES}, got {architecture!r}.")
+        self.architecture = architecture
+        self.hidden_dims = tuple(hidden_dims) if hidden_dims is not None else None
+        self.activation = activation
+        self.input_key = input_key
+        if architecture == "mlp":
+            encoder = MLPEncoder(self.hidden_dims or (200, 200), activation or "tanh", name="encoder")
+        else:
+            encoder = ConvEncoder(self.hidden_dims or (32, 64), activation=activation or "relu", name="encoder")
+        super().__init__(
+            encoder=encoder,
+            decoder=None,
+            latent_dim=latent_dim,
+            posterior=posterior,
+            prior=prior,
+            objective=objective,
+            learning_rate=learning_rate,
+            seed=seed,
+            **kwargs,
+        )
+        self.image_shape = None
+        if image_shape is not None:
+            self._make_decoder(image_shape)
+
+    def _make_decoder(self, image_shape):
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) not in (2, 3) or min(image_shape) <= 0:
+            raise ValueError(f"`image_shape` must be (H, W) or (H, W, C), got {image_shape!r}.")
+        self.image_shape = image_shape
+        if self.architecture == "mlp":
+            self.decoder = MLPDecoder(image_shape, self.hidden_dims or (200, 200), self.activation or "tanh", name="decoder")
+        else:
+            filters = tuple(reversed(self.hidden_dims or (32, 64)))
+            self.decoder = ConvDecoder(image_shape, filters, self.activation or "relu", name="decoder")
+
+    def build(self, input_shape):
+        if isinstance(input_shape, dict):
+            input_shape = input_shape[self.input_key]
+        if self.image_shape is None:
+            self._make_decoder(input_shape[1:])
+        elif tuple(input_shape[1:]) != self.image_shape:
+            raise ValueError(f"Images of shape {tuple(input_shape[1:])} given to a model built for {self.image_shape}.")
+        build_once(self.encoder, input_shape)
+        build_once(self.posterior, self.encoder.compute_output_shape(input_shape))
+        build_once(self.decoder, (input_shape[0], self.latent_dim))
+
+    def preprocess(self, inputs):
+        if isinstance(inputs, dict):
+            inputs = inputs[self.input_key]
+        if "int" in str(inputs.dtype):
+            return ops.cast(inputs, self.compute_dtype) / 255.0
+        return ops.cast(inputs, self.compute_dtype)
+
+    def check_inputs(self, x, name):
+        super().check_inputs(x, name)
+        if is_dataset(x):
+            return
+        if isinstance(x, dict):
+            if self.input_key not in x:
+                raise ValueError(f"`{name}` is a dict without the image key {self.input_key!r} (keys: {sorted(x)}).")
+            x = x[self.input_key]
+        x = np.asarray(x)
+        if x.ndim not in (3, 4) or x.shape[0] == 0:
+            raise ValueError(f"`{name}` must be a non-empty array of images (N, H, W) or (N, H, W, C), got shape {x.shape}.")
+        if self.image_shape is not None and tuple(x.shape[1:]) != self.image_shape:
+            raise ValueError(f"`{name}` has images of shape {tuple(x.shape[1:])}, the model expects {self.image_shape}.")
+        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+            raise ValueError(f"`{name}` must hold uint8 or float pixels, got dtype {x.dtype}.")
+        if np.issubdtype(x.dtype, np.floating):
+            if not np.all(np.isfinite(x)):
+                raise ValueError(f"`{name}` contains NaN or infinite pixels.")
+            if x.min() < 0 or x.max() > 1:
+                raise ValueError(f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}].")
+        elif x.min() < 0 or x.max() > 255:
+            raise ValueError(f"`{name}` integer pixels must lie in [0, 255], got [{x.min()}, {x.max()}].")
+
+    def decode(self, z):
+        """Pixel probabilities (N, *image_shape) for latent codes `z` (N, D)."""
+        if self.decoder is None:
+            raise ValueError("The model has no image shape yet: fit it or pass `image_shape`.")
+        return super().decode(z)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "architecture": self.architecture,
+                "hidden_dims": None if self.hidden_dims is None else list(self.hidden_dims),
+                "activation": self.activation,
+                "image_shape": None if self.image_shape is None else list(self.image_shape),
+                "input_key": self.input_key,
+            }
+        )
+        return config

@@ -1,0 +1,187 @@
+import keras
+import numpy as np
+from keras import ops
+
+from kvae import objectives, posteriors, priors
+from kvae.likelihoods import bernoulli_nll
+from kvae.models.batching import is_dataset, iterate_batches
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class VAE(keras.Model):
+    """Variational autoencoder: encoder -> posterior sampler -> z -> decoder -> likelihood, trained by an objective.
+
+    `call(x)` returns a dict `{"z_mean", "z_log_var", "z", "logits"}`; `compute_loss` adds the per-example
+    reconstruction NLL `rec` (B,) and hands the dict to the objective, so the same code trains under the built-in
+    TensorFlow, JAX and PyTorch steps (no `train_step` override). The model is compiled on construction (Adam at
+    `learning_rate`), so `fit` works at once; `compile` overrides. A loss passed to `compile` is ignored: the
+    objective is the loss.
+
+    Subclasses (`ImageVAE`, `TextVAE`) build the encoder and decoder from their own arguments and override
+    `preprocess`, `reconstruction_loss`, `decode` and `check_inputs`.
+
+    Args:
+        encoder: layer mapping inputs (B, ...) to features (B, F).
+        decoder: layer mapping z (B, D) to logits of p(x|z) (Bernoulli here), shaped like the inputs.
+        latent_dim: D.
+        posterior: "isotropic", "diagonal", "deterministic" or a posterior layer.
+        prior: "normal" or a prior layer.
+        objective: a name ("elbo", "beta", "capacity", "free_bits", "density_gap", "reconstruction") or an
+            `kvae.objectives.Objective` instance.
+        learning_rate: of the default Adam optimiser.
+        seed: seeds the posterior's, prior's and objective's `SeedGenerator`s (weights follow
+            `keras.utils.set_random_seed`).
+    """
+
+    default_learning_rate = 1e-3
+
+    def __init__(
+        self,
+        encoder=None,
+        decoder=None,
+        latent_dim=32,
+        posterior="isotropic",
+        prior="normal",
+        objective="elbo",
+        learning_rate=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
+            raise ValueError(f"`latent_dim` must be a positive integer, got {latent_dim!r}.")
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"`seed` must be None or an integer, got {seed!r}.")
+        self.latent_dim = latent_dim
+        self.seed = seed
+        self.learning_rate = self.default_learning_rate if learning_rate is None else float(learning_rate)
+        if not self.learning_rate > 0:
+            raise ValueError(f"`learning_rate` must be > 0, got {learning_rate!r}.")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.posterior = posteriors.get(posterior, latent_dim, seed=_offset(seed, 0))
+        self.prior = priors.get(prior, seed=_offset(seed, 1))
+        self.objective = objectives.get(objective, seed=_offset(seed, 2))
+        self.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
+
+    # ----------------------------------------------------------------------------------------------- data flow
+    def preprocess(self, inputs):
+        """Model inputs as given by the data pipeline -> the tensor the encoder reads and the likelihood scores."""
+        return inputs
+
+    def call(self, inputs, training=None):
+        x = self.preprocess(inputs)
+        features = self.encoder(x, training=training)
+        outputs = self.posterior(features)
+        outputs["logits"] = self.decoder(outputs["z"], training=training)
+        return outputs
+
+    def reconstruction_loss(self, inputs, outputs):
+        """-log p(x|z) summed over everything but the batch axis: (B,)."""
+        return bernoulli_nll(self.preprocess(inputs), outputs["logits"])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        outputs = dict(y_pred)
+        outputs["rec"] = self.reconstruction_loss(x, y_pred)
+        loss = self.objective(outputs, posterior=self.posterior, prior=self.prior, training=training)
+        for extra in self.losses:
+            loss = loss + ops.sum(extra)
+        return loss
+
+    # ------------------------------------------------------------------------------------------- using a model
+    def encode(self, x, return_log_var=False, batch_size=256):
+        """Posterior means (N, D) as a NumPy array; with `return_log_var=True`, `(mean, log_var)`, the
+        log-variance broadcast to every unit for the isotropic posterior."""
+        self.check_inputs(x, "x")
+        means, log_vars = [], []
+        for batch in iterate_batches(x, batch_size):
+            features = self.encoder(self.preprocess(self._to_tensor(batch)), training=False)
+            mean, log_var = self.posterior.parameters(features)
+            means.append(ops.convert_to_numpy(mean))
+            log_vars.append(ops.convert_to_numpy(log_var))
+        mean, log_var = np.concatenate(means), np.concatenate(log_vars)
+        return (mean, log_var) if return_log_var else mean
+
+    def decode_logits(self, z):
+        z = ops.convert_to_tensor(np.asarray(z, dtype="float32"))
+        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"`z` must have shape (N, {self.latent_dim}), got {tuple(z.shape)}.")
+        return self.decoder(z, training=False)
+
+    def decode(self, z):
+        """Mean of p(x|z) (Bernoulli probabilities) for latent codes `z` (N, D), as a NumPy array."""
+        return ops.convert_to_numpy(ops.sigmoid(self.decode_logits(z)))
+
+    def sample(self, n):
+        """Decode `n` draws from the prior."""
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)))
+
+    def reconstruct(self, x):
+        """Decode the posterior means of `x`."""
+        return self.decode(self.encode(x))
+
+    # ------------------------------------------------------------------------------------------ input checking
+    def _to_tensor(self, batch):
+        if isinstance(batch, dict):
+            return {k: ops.convert_to_tensor(v) for k, v in batch.items()}
+        return ops.convert_to_tensor(batch)
+
+    def check_inputs(self, x, name):
+        """Raise a clear ValueError for inputs the model cannot use; subclasses check shapes and values."""
+        if x is None:
+            raise ValueError(f"`{name}` is None; pass an array or a tf.data.Dataset.")
+        if is_dataset(x) and int(x.cardinality()) == 0:
+            raise ValueError(f"`{name}` is an empty dataset.")
+
+    def fit(self, x=None, y=None, **kwargs):
+        self.check_inputs(x, "x")
+        validation_data = kwargs.get("validation_data")
+        if validation_data is not None and not isinstance(validation_data, tuple):
+            self.check_inputs(validation_data, "validation_data")
+        return super().fit(x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        self.check_inputs(x, "x")
+        return super().evaluate(x, y, **kwargs)
+
+    def predict(self, x, **kwargs):
+        self.check_inputs(x, "x")
+        return super().predict(x, **kwargs)
+
+    # ----------------------------------------------------------------------------------------------- saving
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "latent_dim": self.latent_dim,
+                "posterior": keras.saving.serialize_keras_object(self.posterior),
+                "prior": keras.saving.serialize_keras_object(self.prior),
+                "objective": keras.saving.serialize_keras_object(self.objective),
+                "learning_rate": self.learning_rate,
+                "seed": self.seed,
+            }
+        )
+        if type(self) is VAE:
+            config["encoder"] = keras.saving.serialize_keras_object(self.encoder)
+            config["decoder"] = keras.saving.serialize_keras_object(self.decoder)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def build_once(layer, input_shape):
+    """Build `layer` unless it already is (sub-layers deserialised from a config come built)."""
+    if not layer.built:
+        layer.build(input_shape)
+
+
+def _offset(seed, k):
+    return None if seed is None else seed + k

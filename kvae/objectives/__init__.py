@@ -1,0 +1,49 @@
+"""Objectives: serialisable layers mapping model outputs to the loss (rec + reg), each owning its schedule step,
+seed and metric trackers."""
+
+import keras
+
+from kvae.objectives import schedules
+from kvae.objectives.beta import Beta
+from kvae.objectives.capacity import Capacity
+from kvae.objectives.density_gap import DensityGap, density_gap
+from kvae.objectives.elbo import ELBO
+from kvae.objectives.free_bits import FreeBits
+from kvae.objectives.objective import Objective, kl_terms
+from kvae.objectives.reconstruction import Reconstruction
+
+OBJECTIVES = {
+    "elbo": ELBO,
+    "beta": Beta,
+    "capacity": Capacity,
+    "free_bits": FreeBits,
+    "density_gap": DensityGap,
+    "reconstruction": Reconstruction,
+}
+
+
+def get(identifier, seed=None):
+    """An objective from a name in `OBJECTIVES` (default arguments), a serialised config or an instance."""
+    if isinstance(identifier, Objective):
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if identifier not in OBJECTIVES:
+        raise ValueError(f"Unknown `objective` {identifier!r}; expected one of {sorted(OBJECTIVES)} or an Objective.")
+    return OBJECTIVES[identifier](seed=seed)
+
+
+__all__ = [
+    "OBJECTIVES",
+    "Beta",
+    "Capacity",
+    "DensityGap",
+    "ELBO",
+    "FreeBits",
+    "Objective",
+    "Reconstruction",
+    "density_gap",
+    "get",
+    "kl_terms",
+    "schedules",
+]

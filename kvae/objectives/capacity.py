@@ -1,0 +1,48 @@
+import keras
+from keras import ops
+
+from kvae.objectives import schedules
+from kvae.objectives.objective import Objective
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class Capacity(Objective):
+    """Capacity objective (Burgess et al., 2018): the batch KL is pulled towards a target capacity c_t.
+
+        loss = mean_x rec(x) + beta * | mean_x KL(q(z|x) || p(z)) - c_t |,   c_t = c * min(1, t / anneal_steps)
+
+    c_t rises linearly from 0 to `c` nats over the first `anneal_steps` training steps (the objective's own step
+    counter). Count steps, not epochs: on a small corpus the anneal must fit in the steps actually run.
+    Tracks `capacity` (c_t).
+
+    Args:
+        c: target KL in nats (>= 0).
+        beta: weight of the penalty (> 0).
+        anneal_steps: steps to reach `c` (0: from the start).
+    """
+
+    def __init__(self, c=5.0, beta=1.0, anneal_steps=5000, **kwargs):
+        super().__init__(**kwargs)
+        if not c >= 0:
+            raise ValueError(f"`c` must be >= 0, got {c!r}.")
+        if not beta > 0:
+            raise ValueError(f"`beta` must be > 0, got {beta!r}.")
+        if anneal_steps < 0:
+            raise ValueError(f"`anneal_steps` must be >= 0, got {anneal_steps!r}.")
+        self.c = float(c)
+        self.beta = float(beta)
+        self.anneal_steps = int(anneal_steps)
+        self.add_tracker("capacity")
+
+    def capacity(self, step):
+        """c_t at step tensor `step`."""
+        return self.c * schedules.linear_ramp(step, self.anneal_steps)
+
+    def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
+        c_t = self.capacity(step)
+        return self.beta * ops.abs(ops.mean(kl) - c_t), {"capacity": c_t}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"c": self.c, "beta": self.beta, "anneal_steps": self.anneal_steps})
+        return config

@@ -1,0 +1,98 @@
+import math
+
+import keras
+from keras import ops
+
+from kvae.objectives.objective import Objective
+
+
+def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=True):
+    """Monte Carlo estimate of KL(q_g(z) || p(z)) per example, with q_g the aggregated posterior of the example's group.
+
+    For example i of group g (|g| examples of the batch; the whole batch when `aggregation_size` is None) and its
+    samples z_im ~ q(z|x_i), m = 1..M:
+
+        log q_g(z)     = logsumexp_{j in g} log q(z|x_j) - log |g|                      (joint)
+        log q_g,u(z_u) = logsumexp_{j in g} log q(z_u|x_j) - log |g|   per unit u      (marginal)
+        KL_i = 1/M sum_m [ log q_g(z_im) - log p(z_im) ]                                 (joint)
+        KL_i = 1/M sum_m sum_u [ log q_g,u(z_imu) - log p(z_imu) ]                       (marginal)
+
+    computed in log space (never by averaging densities). With `aggregation_size=1`, KL_i is the plain Monte Carlo
+    estimate of KL(q(z|x_i) || p(z)). Cost: O(M * B * |g| * D) time and memory.
+
+    Args:
+        z: (M, B, D) samples, z[:, i] drawn from q(z|x_i).
+        mean, log_var: (B, D) posterior parameters.
+        log_q: `f(z, mean, log_var)` -> per-unit log q, broadcasting.
+        log_p: `f(z)` -> per-unit log p(z).
+        aggregation_size: group size |b| (None: the whole batch). The last group may be smaller.
+        marginal: per-unit marginal densities (True) or the joint density (False).
+
+    Returns:
+        (B,) tensor: KL_i for each example; its batch mean is the density-gap term.
+    """
+    if aggregation_size == 1:
+        log_qg = log_q(z, mean, log_var)  # (M, B, D)
+        if not marginal:
+            log_qg = ops.sum(log_qg, axis=-1, keepdims=True)
+    else:
+        pairs = log_q(z[:, :, None, :], mean[None, None], log_var[None, None])  # (M, B_i, B_j, D)
+        if not marginal:
+            pairs = ops.sum(pairs, axis=-1, keepdims=True)  # (M, B_i, B_j, 1)
+        batch = ops.shape(mean)[0]
+        if aggregation_size is None:
+            log_count = ops.log(ops.cast(batch, pairs.dtype))
+        else:
+            group = ops.arange(batch) // aggregation_size
+            same = ops.expand_dims(group, 1) == ops.expand_dims(group, 0)  # (B_i, B_j)
+            pairs = ops.where(same[None, :, :, None], pairs, ops.full_like(pairs, -math.inf))
+            log_count = ops.log(ops.sum(ops.cast(same, pairs.dtype), axis=1))[None, :, None]  # (1, B_i, 1)
+        log_qg = ops.logsumexp(pairs, axis=2) - log_count  # (M, B, D or 1)
+    gap = ops.sum(log_qg, axis=-1) - ops.sum(log_p(z), axis=-1)  # (M, B)
+    return ops.mean(gap, axis=0)
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class DensityGap(Objective):
+    """Density-gap objective (DG-VAE): the KL of the *aggregated* posterior of the batch against the prior.
+
+        loss = mean_x rec(x) + mean_i KL(q_g(i)(z) || p(z)),   q_g(z) = 1/|g| sum_{j in g} q(z|x_j)
+
+    estimated by Monte Carlo with `samples` draws per example (see `density_gap`), per latent unit (`marginal=True`,
+    the sum of the marginal KLs) or jointly. Groups of `aggregation_size` examples split the batch (None: the whole
+    batch; 1: the plain VAE's Monte Carlo KL). It fixes posterior collapse without opening holes in the prior.
+    Cost O(samples * batch * group * latent_dim) per step. Tracks `kl` (the per-example closed-form KL) beside `reg`
+    (the density gap).
+
+    Args:
+        samples: M, draws per example (>= 1).
+        aggregation_size: |b|, group size (None or >= 1).
+        marginal: marginal (per unit) or joint form.
+        seed: seed of the objective's own `SeedGenerator`.
+    """
+
+    def __init__(self, samples=32, aggregation_size=None, marginal=True, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"`samples` must be an integer >= 1, got {samples!r}.")
+        if aggregation_size is not None and (not isinstance(aggregation_size, int) or aggregation_size < 1):
+            raise ValueError(f"`aggregation_size` must be None or an integer >= 1, got {aggregation_size!r}.")
+        self.samples = samples
+        self.aggregation_size = aggregation_size
+        self.marginal = bool(marginal)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
+        mean, log_var = outputs["z_mean"], outputs["z_log_var"]
+        z = posterior.sample(mean, log_var, num_samples=self.samples, seed=self.seed_generator)
+        gap = density_gap(
+            z, mean, log_var, posterior.log_prob, prior.log_prob, self.aggregation_size, self.marginal
+        )
+        return ops.mean(gap), {}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"samples": self.samples, "aggregation_size": self.aggregation_size, "marginal": self.marginal}
+        )
+        return config

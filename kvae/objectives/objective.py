@@ -1,0 +1,81 @@
+"""Base class of the VAE objectives: loss = rec + reg, with the terms tracked as Keras metrics."""
+
+import keras
+from keras import ops
+
+
+class Objective(keras.layers.Layer):
+    """Base of every objective: maps the model outputs to the scalar training loss
+
+        loss = mean_batch(rec) + reg,
+
+    where `rec` (B,) is the reconstruction negative log-likelihood summed over pixels or tokens, and `reg` is the
+    objective's regulariser (beta * KL, a capacity penalty, a density gap, ...) with KL summed over latent units and
+    averaged over the batch. The objective owns:
+    - `step`: a non-trainable int variable counting training steps (advanced only when `training=True`, so
+      `evaluate` does not move schedules; compiled steps on every backend see its current value);
+    - its `SeedGenerator` when it samples;
+    - Keras `Mean` trackers `rec`, `kl` (the per-example KL(q(z|x) || p(z)), for monitoring), `reg`, plus its own.
+    The progress bar's `loss` equals `rec + reg`.
+
+    Subclasses implement `regularizer(outputs, kl_units, kl, posterior, prior, step)` returning (reg, extra_metrics).
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.step = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False, name="step")
+        self.rec_tracker = keras.metrics.Mean(name="rec")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.reg_tracker = keras.metrics.Mean(name="reg")
+        self.extra_trackers = {}
+        self.built = True
+
+    def add_tracker(self, name):
+        self.extra_trackers[name] = keras.metrics.Mean(name=name)
+
+    def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
+        raise NotImplementedError
+
+    def call(self, outputs, posterior=None, prior=None, training=False):
+        """Args:
+            outputs: dict with `rec` (B,), `z_mean`, `z_log_var`, `z` (B, D) from the model.
+            posterior, prior: the model's posterior and prior layers.
+            training: advance the schedule step when True.
+
+        Returns:
+            The scalar loss.
+        """
+        rec = outputs["rec"]
+        kl_units, kl = kl_terms(outputs, posterior, prior)
+        step = ops.cast(ops.convert_to_tensor(self.step), "float32")
+        reg, extra = self.regularizer(outputs, kl_units, kl, posterior, prior, step)
+        loss = ops.mean(rec) + reg
+        batch = ops.shape(rec)[0]
+        self.rec_tracker.update_state(rec)
+        self.kl_tracker.update_state(kl)
+        self.reg_tracker.update_state(reg, sample_weight=batch)
+        for name, value in extra.items():
+            self.extra_trackers[name].update_state(value, sample_weight=batch)
+        if training:
+            self.step.assign_add(ops.cast(1, self.step.dtype))
+        return loss
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"seed": self.seed})
+        return config
+
+
+def kl_terms(outputs, posterior, prior):
+    """KL(q(z|x) || p(z)): per unit in closed form (B, D) when one exists (else None), and per example (B,).
+
+    Without a closed form (e.g. a mixture prior) the per-example KL is the one-sample Monte Carlo estimate
+    log q(z|x) - log p(z) at the model's sample `z`.
+    """
+    mean, log_var = outputs["z_mean"], outputs["z_log_var"]
+    kl_units = posterior.kl(mean, log_var, prior)
+    if kl_units is not None:
+        return kl_units, ops.sum(kl_units, axis=-1)
+    z = outputs["z"]
+    return None, ops.sum(posterior.log_prob(z, mean, log_var) - prior.log_prob(z), axis=-1)

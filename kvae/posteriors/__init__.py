@@ -1,0 +1,42 @@
+"""Posterior samplers q(z|x): encoder features -> `z_mean`, `z_log_var`, reparameterised `z`."""
+
+import keras
+
+from kvae.posteriors.deterministic import Deterministic
+from kvae.posteriors.diagonal_gaussian import DiagonalGaussian
+from kvae.posteriors.gaussian import GaussianPosterior, gaussian_kl, gaussian_log_prob, reparameterize
+from kvae.posteriors.isotropic_gaussian import IsotropicGaussian
+
+POSTERIORS = {
+    "isotropic": IsotropicGaussian,
+    "diagonal": DiagonalGaussian,
+    "deterministic": Deterministic,
+}
+
+
+def get(identifier, latent_dim, seed=None):
+    """A posterior layer from a name in `POSTERIORS` or an instance (returned as is)."""
+    if isinstance(identifier, GaussianPosterior):
+        if identifier.latent_dim != latent_dim:
+            raise ValueError(
+                f"`posterior` has latent_dim={identifier.latent_dim} but the model has latent_dim={latent_dim}."
+            )
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if identifier not in POSTERIORS:
+        raise ValueError(f"Unknown `posterior` {identifier!r}; expected one of {sorted(POSTERIORS)} or a layer.")
+    return POSTERIORS[identifier](latent_dim=latent_dim, seed=seed)
+
+
+__all__ = [
+    "POSTERIORS",
+    "Deterministic",
+    "DiagonalGaussian",
+    "GaussianPosterior",
+    "IsotropicGaussian",
+    "gaussian_kl",
+    "gaussian_log_prob",
+    "get",
+    "reparameterize",
+]
