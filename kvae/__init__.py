@@ -3,14 +3,15 @@
 Set `KERAS_BACKEND` before the first `import keras` / `import kvae`.
 """
 
-from kvae import datasets, decoders, encoders, likelihoods, metrics, objectives, posteriors, priors
-from kvae.models import AE, VAE, ImageVAE
+from kvae import datasets, decoders, encoders, likelihoods, metrics, objectives, posteriors, priors, tokenizers
+from kvae.models import AE, VAE, ImageVAE, TextVAE
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AE",
     "ImageVAE",
+    "TextVAE",
     "VAE",
     "datasets",
     "decoders",
@@ -20,4 +21,5 @@ __all__ = [
     "objectives",
     "posteriors",
     "priors",
+    "tokenizers",
 ]

@@ -2,5 +2,6 @@
 
 from kvae.encoders.conv_encoder import ConvEncoder
 from kvae.encoders.mlp_encoder import MLPEncoder
+from kvae.encoders.lstm_encoder import LSTMEncoder
 
-__all__ = ["ConvEncoder", "MLPEncoder"]
+__all__ = ["LSTMEncoder", "ConvEncoder", "MLPEncoder"]

@@ -1,0 +1,88 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class LSTMDecoder(keras.layers.Layer):
+    """LSTM language-model decoder conditioned on z at every step: the input at step t is the embedding of word t-1
+    concatenated with z (teacher forcing in training), followed by a softmax layer over the vocabulary.
+
+    call(ids, z) : ids (B, T) decoder inputs (<bos> w_1 .. w_n), z (B, D) -> logits (B, T, V).
+    step(ids, z, state) : one decoding step for generation, ids (B,) -> (logits (B, V), new state).
+
+    Args:
+        vocabulary_size: V.
+        embedding_dim: word embedding size.
+        hidden_dim: LSTM units.
+        word_dropout: probability of replacing a decoder input word by `<unk>` during training (Bowman et al.).
+        pad_id, unk_id: ids of the padding and unknown-word tokens.
+        seed: seed of the word-dropout `SeedGenerator`.
+    """
+
+    def __init__(
+        self, vocabulary_size, embedding_dim=50, hidden_dim=128, word_dropout=0.0, pad_id=0, unk_id=1, seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        if not 0.0 <= word_dropout < 1.0:
+            raise ValueError(f"`word_dropout` must be in [0, 1), got {word_dropout!r}.")
+        self.vocabulary_size = int(vocabulary_size)
+        self.embedding_dim = int(embedding_dim)
+        self.hidden_dim = int(hidden_dim)
+        self.word_dropout = float(word_dropout)
+        self.pad_id = int(pad_id)
+        self.unk_id = int(unk_id)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.embedding = keras.layers.Embedding(self.vocabulary_size, self.embedding_dim, name="embedding")
+        self.lstm = keras.layers.LSTM(self.hidden_dim, return_sequences=True, return_state=True, name="lstm")
+        self.logits = keras.layers.Dense(self.vocabulary_size, name="logits")
+        self.state_dense = keras.layers.Dense(self.hidden_dim, name="initial_state")
+
+    def build(self, ids_shape, z_shape):
+        self.embedding.build(ids_shape)
+        self.lstm.build((ids_shape[0], ids_shape[1], self.embedding_dim + z_shape[-1]))
+        self.logits.build((ids_shape[0], ids_shape[1], self.hidden_dim))
+        self.state_dense.build(z_shape)
+
+    def _inputs(self, ids, z, training=False):
+        if training and self.word_dropout > 0:
+            drop = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.word_dropout
+            drop = ops.logical_and(drop, ops.not_equal(ids, self.pad_id))
+            ids = ops.where(drop, ops.full_like(ids, self.unk_id), ids)
+        x = self.embedding(ids)
+        z_steps = ops.broadcast_to(ops.expand_dims(z, 1), (ops.shape(x)[0], ops.shape(x)[1], ops.shape(z)[-1]))
+        return ops.concatenate([x, ops.cast(z_steps, x.dtype)], axis=-1)
+
+    def call(self, ids, z, training=False):
+        # Right padding only follows <eos>: the outputs at real positions do not depend on it and the loss masks the
+        # rest, so the LSTM runs unmasked (the fast kernel on every backend).
+        hidden, _, _ = self.lstm(self._inputs(ids, z, training), initial_state=list(self.initial_state(z)))
+        return self.logits(hidden)
+
+    def initial_state(self, z):
+        """Initial LSTM state from z: c_0 = W z + b, h_0 = tanh(c_0) (as in the density-gap code)."""
+        c = self.state_dense(z)
+        return ops.tanh(c), c
+
+    def step(self, ids, z, state):
+        """One step: previous words ids (B,), codes z (B, D), state (h, c) -> (logits (B, V), (h, c))."""
+        hidden, h, c = self.lstm(self._inputs(ids[:, None], z), initial_state=list(state))
+        return self.logits(hidden[:, 0]), (h, c)
+
+    def compute_output_shape(self, ids_shape, z_shape):
+        return tuple(ids_shape) + (self.vocabulary_size,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "embedding_dim": self.embedding_dim,
+                "hidden_dim": self.hidden_dim,
+                "word_dropout": self.word_dropout,
+                "pad_id": self.pad_id,
+                "unk_id": self.unk_id,
+                "seed": self.seed,
+            }
+        )
+        return config

@@ -1,0 +1,366 @@
+import keras
+import numpy as np
+from keras import ops
+
+from kvae.decoders import LSTMDecoder
+from kvae.encoders import LSTMEncoder
+from kvae.likelihoods import categorical_nll
+from kvae.models.batching import is_dataset
+from kvae.models.vae import VAE, build_once
+from kvae.objectives import Capacity
+from kvae.tokenizers import WordTokenizer
+
+PRESETS = {
+    # The isotropic-posterior paper's SNLI configuration (the default).
+    "snli": {"embedding_dim": 50, "hidden_dim": 128, "latent_dim": 8},
+    # Longer corpora (Yahoo, Yelp) in the posterior-collapse literature.
+    "yahoo": {"embedding_dim": 200, "hidden_dim": 512, "latent_dim": 32},
+    # The density-gap paper's text configuration.
+    "density_gap": {"embedding_dim": 128, "hidden_dim": 512, "latent_dim": 32},
+}
+DECODING = ("greedy", "beam", "sample")
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class TextVAE(VAE):
+    """LSTM sentence VAE (Bowman et al., 2016) with an isotropic or diagonal Gaussian posterior.
+
+    Encoder: word embedding + LSTM over the tokens (padding masked); its final valid state feeds the posterior.
+    Decoder: LSTM whose input at every step is the previous word's embedding concatenated with z (teacher forcing),
+    softmax over the vocabulary. Reconstruction loss summed over tokens (including `<eos>`), KL summed over units.
+
+    `fit`, `evaluate` and `predict` take raw sentences (lists or arrays of str, `tf.data` datasets of strings,
+    dicts / TFDS-style datasets with the sentences under `text_key`) or padded id arrays `[<bos> w.. <eos> <pad>..]`.
+    On raw sentences and with no vocabulary yet, the first `fit` builds a lower-cased word vocabulary (capped at
+    `max_vocabulary`) and says so; the vocabulary is saved with the model. Batches are bucketed by length and padded
+    to their own longest sentence.
+
+    Defaults are the small SNLI configuration (embedding 50, LSTM 128, latent 8, Adam 5e-4) with the capacity
+    objective `Capacity(c=5, anneal_steps=5000)`. The number of *steps* matters more than the number of epochs: on
+    ~10k sentences use a small batch (32) or a shorter anneal so that the schedule completes (see the README).
+
+    Args:
+        posterior: "isotropic" or "diagonal" (or any posterior name / layer).
+        objective: objective name or instance (default: capacity c=5 annealed over 5000 steps).
+        latent_dim, embedding_dim, hidden_dim: sizes.
+        max_vocabulary: cap on the vocabulary size, special tokens included.
+        max_length: sentences longer than this many words are truncated (with a warning); also the decoding limit.
+        word_dropout: decoder word dropout rate (replaced by `<unk>`).
+        vocabulary: a word list (special tokens first) to skip vocabulary building.
+        text_key: key of the sentences in dict inputs.
+        prior, learning_rate, seed: see `VAE`.
+
+    Example:
+    >>> train, test = kvae.datasets.snli_sample()
+    >>> model = kvae.TextVAE(posterior="isotropic")
+    >>> model.fit(train, epochs=1, batch_size=32)
+    >>> model.reconstruct(test[:2])
+    """
+
+    default_learning_rate = 5e-4
+
+    def __init__(
+        self,
+        posterior="isotropic",
+        objective=None,
+        latent_dim=8,
+        embedding_dim=50,
+        hidden_dim=128,
+        max_vocabulary=20000,
+        max_length=64,
+        word_dropout=0.0,
+        vocabulary=None,
+        text_key="text",
+        prior="normal",
+        learning_rate=None,
+        seed=None,
+        **kwargs,
+    ):
+        for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.word_dropout = float(word_dropout)
+        self.text_key = text_key
+        if objective is None:
+            objective = Capacity(c=5.0, anneal_steps=5000, seed=None if seed is None else seed + 2)
+        super().__init__(
+            encoder=None,
+            decoder=None,
+            latent_dim=latent_dim,
+            posterior=posterior,
+            prior=prior,
+            objective=objective,
+            learning_rate=learning_rate,
+            seed=seed,
+            **kwargs,
+        )
+        self.tokenizer = WordTokenizer(vocabulary, max_vocabulary=max_vocabulary, max_length=max_length, name="tokenizer")
+        if vocabulary is not None:
+            self._make_networks()
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """A TextVAE with a published configuration: one of `PRESETS` ("snli", "yahoo", "density_gap")."""
+        if preset not in PRESETS:
+            raise ValueError(f"Unknown `preset` {preset!r}; expected one of {sorted(PRESETS)}.")
+        return cls(**{**PRESETS[preset], **kwargs})
+
+    # ---------------------------------------------------------------------------------------------- networks
+    @property
+    def has_vocabulary(self):
+        return self.tokenizer.vocabulary is not None
+
+    def _make_networks(self):
+        tok = self.tokenizer
+        if tok.pad_id != 0:
+            raise ValueError("TextVAE expects the padding id to be 0.")
+        size = tok.vocabulary_size
+        self.encoder = LSTMEncoder(size, self.embedding_dim, self.hidden_dim, pad_id=tok.pad_id, name="encoder")
+        self.decoder = LSTMDecoder(
+            size,
+            self.embedding_dim,
+            self.hidden_dim,
+            word_dropout=self.word_dropout,
+            pad_id=tok.pad_id,
+            unk_id=tok.unk_id,
+            seed=None if self.seed is None else self.seed + 3,
+            name="decoder",
+        )
+
+    def build(self, input_shape):
+        if isinstance(input_shape, dict):
+            input_shape = input_shape[self.text_key]
+        if self.encoder is None:
+            raise ValueError("TextVAE has no vocabulary yet: fit it on raw sentences or pass `vocabulary=`.")
+        batch, length = input_shape[0], input_shape[1]
+        build_once(self.encoder, (batch, length))
+        build_once(self.posterior, (batch, self.hidden_dim))
+        if not self.decoder.built:
+            self.decoder.build((batch, None), (batch, self.latent_dim))
+
+    # --------------------------------------------------------------------------------------------- data flow
+    def preprocess(self, inputs):
+        if isinstance(inputs, dict):
+            inputs = inputs[self.text_key]
+        return ops.cast(inputs, "int32")
+
+    def call(self, inputs, training=None):
+        ids = self.preprocess(inputs)
+        outputs = self.posterior(self.encoder(ids, training=training))
+        outputs["logits"] = self.decoder(ids[:, :-1], outputs["z"], training=training)
+        return outputs
+
+    def reconstruction_loss(self, inputs, outputs):
+        """-log p(x|z) summed over the target tokens w_1 .. w_n <eos> (padding masked): (B,)."""
+        targets = self.preprocess(inputs)[:, 1:]
+        return categorical_nll(targets, outputs["logits"], ops.not_equal(targets, self.tokenizer.pad_id))
+
+    # ------------------------------------------------------------------------------------------ input handling
+    def _texts(self, x, name):
+        """The sentences in `x` (list of str or a tf.data.Dataset of scalar strings), or None if `x` holds ids."""
+        if isinstance(x, str):
+            return [x]
+        if isinstance(x, dict):
+            if self.text_key not in x:
+                raise ValueError(f"`{name}` is a dict without the text key {self.text_key!r} (keys: {sorted(x)}).")
+            return self._texts(x[self.text_key], name)
+        if is_dataset(x):
+            import tensorflow as tf
+
+            spec = x.element_spec
+            if isinstance(spec, dict):
+                if self.text_key not in spec:
+                    raise ValueError(f"`{name}` yields dicts without the text key {self.text_key!r}.")
+                x = x.map(lambda d: d[self.text_key])
+                spec = x.element_spec
+            elif isinstance(spec, tuple):
+                x = x.map(lambda *d: d[0])
+                spec = x.element_spec
+            if spec.dtype != tf.string:
+                return None
+            return x.unbatch() if spec.shape.rank == 1 else x
+        if isinstance(x, (list, tuple)):
+            if len(x) == 0:
+                raise ValueError(f"`{name}` is empty.")
+            if all(isinstance(s, (str, bytes)) for s in x):
+                return [s.decode() if isinstance(s, bytes) else s for s in x]
+            x = np.asarray(x)
+        if isinstance(x, np.ndarray):
+            if x.size == 0:
+                raise ValueError(f"`{name}` is empty.")
+            if x.dtype.kind in "USO":
+                if x.ndim != 1:
+                    raise ValueError(f"`{name}` must be a 1-D array of sentences, got shape {x.shape}.")
+                return [s.decode() if isinstance(s, bytes) else str(s) for s in x]
+            if x.dtype.kind in "iu":
+                return None
+        raise ValueError(
+            f"`{name}` must hold sentences (str) or padded token ids (int arrays), got {type(x).__name__}"
+            + (f" of dtype {x.dtype}" if hasattr(x, "dtype") else "")
+            + "."
+        )
+
+    def _check_ids(self, ids, name):
+        ids = np.asarray(ids)
+        if ids.ndim != 2:
+            raise ValueError(f"`{name}` token ids must have shape (N, T), got {ids.shape}.")
+        if self.has_vocabulary and (ids.min() < 0 or ids.max() >= self.tokenizer.vocabulary_size):
+            raise ValueError(
+                f"`{name}` holds ids outside the vocabulary range [0, {self.tokenizer.vocabulary_size}): "
+                f"[{ids.min()}, {ids.max()}]."
+            )
+
+    def as_dataset(self, x, batch_size=32, shuffle=False, build_vocabulary=False, name="x"):
+        """Sentences -> a `tf.data.Dataset` of padded id batches (bucketed by length); ids are returned as given.
+
+        With `build_vocabulary=True` and no vocabulary yet, the vocabulary is built from these sentences first.
+        """
+        if x is None:
+            raise ValueError(f"`{name}` is None; pass sentences or token ids.")
+        texts = self._texts(x, name)
+        if texts is None:
+            if not is_dataset(x):
+                self._check_ids(x[self.text_key] if isinstance(x, dict) else x, name)
+            return x
+        if not self.has_vocabulary:
+            if not build_vocabulary:
+                raise ValueError("The model has no vocabulary yet: fit it on raw sentences first or pass `vocabulary=`.")
+            self.tokenizer.build_vocabulary(texts)
+            self._make_networks()
+        return self.tokenizer.make_dataset(texts, batch_size=batch_size, shuffle=shuffle, seed=self.seed)
+
+    def check_inputs(self, x, name):
+        super().check_inputs(x, name)
+
+    def fit(self, x=None, y=None, batch_size=None, validation_data=None, shuffle=True, **kwargs):
+        """Keras `fit` on sentences or ids; `batch_size` defaults to 32 for sentences."""
+        data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True)
+        if validation_data is not None:
+            validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")
+        if data is not x or is_dataset(x):
+            return super().fit(data, validation_data=validation_data, shuffle=False, **kwargs)
+        return super().fit(data, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        data = self.as_dataset(x, batch_size or 32)
+        if data is not x or is_dataset(x):
+            return super().evaluate(data, **kwargs)
+        return super().evaluate(data, y, batch_size=batch_size, **kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        data = self.as_dataset(x, batch_size or 32)
+        if data is not x or is_dataset(x):
+            return super().predict(data, **kwargs)
+        return super().predict(data, batch_size=batch_size, **kwargs)
+
+    # ------------------------------------------------------------------------------------------- using a model
+    def _require_vocabulary(self):
+        if not self.has_vocabulary:
+            raise ValueError("The model has no vocabulary yet: fit it on raw sentences first or pass `vocabulary=`.")
+
+    def texts_to_ids(self, texts):
+        """Sentences -> padded ids (N, T) with this model's vocabulary."""
+        self._require_vocabulary()
+        found = self._texts(texts, "texts")
+        if found is None:
+            self._check_ids(texts, "texts")
+            return np.asarray(texts)
+        if not isinstance(found, list):
+            found = [s.decode() for s in found.as_numpy_iterator()]
+        return self.tokenizer.texts_to_ids(found)
+
+    def encode(self, texts, return_log_var=False, batch_size=256):
+        """Posterior means (N, D) of sentences (or id arrays); `return_log_var=True` gives `(mean, log_var)`."""
+        return super().encode(self.texts_to_ids(texts), return_log_var=return_log_var, batch_size=batch_size)
+
+    def decode(self, z, method="greedy", max_length=None, num_beams=4, temperature=1.0, seed=None):
+        """Sentences decoded from latent codes `z` (N, D), as a list of str.
+
+        Args:
+            method: "greedy" (the papers' choice), "beam" (keras-hub `BeamSampler` with `num_beams`) or "sample"
+                (keras-hub `RandomSampler` at `temperature`, seeded by `seed`).
+            max_length: maximum words per sentence (default: the model's `max_length`); decoding stops at `<eos>`.
+        """
+        self._require_vocabulary()
+        if method not in DECODING:
+            raise ValueError(f"`method` must be one of {DECODING}, got {method!r}.")
+        import keras_hub
+
+        z = self.decode_logits_input(z)
+        max_length = max_length or self.tokenizer.max_length or 64
+        tok = self.tokenizer
+        if method == "greedy":
+            sampler = keras_hub.samplers.GreedySampler()
+        elif method == "beam":
+            sampler = keras_hub.samplers.BeamSampler(num_beams=num_beams)
+        else:
+            sampler = keras_hub.samplers.RandomSampler(temperature=temperature, seed=seed)
+        n = z.shape[0]
+        prompt = np.full((n, max_length + 2), tok.pad_id, dtype="int32")
+        prompt[:, 0] = tok.bos_id
+        mask = np.zeros_like(prompt, dtype=bool)
+        mask[:, 0] = True
+
+        def next_step(prompt, cache, index):
+            h, c, codes = cache
+            previous = ops.squeeze(ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1]), axis=1)
+            logits, (h, c) = self.decoder.step(previous, codes, (h, c))
+            return logits, None, (h, c, codes)
+
+        h0, c0 = self.decoder.initial_state(z)
+        ids = sampler(
+            next_step,
+            ops.convert_to_tensor(prompt),
+            cache=(h0, c0, z),
+            index=1,
+            mask=ops.convert_to_tensor(mask),
+            stop_token_ids=[tok.eos_id],
+        )
+        return tok.ids_to_texts(ops.convert_to_numpy(ids))
+
+    def decode_logits_input(self, z):
+        z = np.asarray(z, dtype="float32")
+        if z.ndim != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"`z` must have shape (N, {self.latent_dim}), got {z.shape}.")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("`z` contains NaN or infinite values.")
+        return ops.convert_to_tensor(z)
+
+    def reconstruct(self, texts, **decode_kwargs):
+        """Decode the posterior means of `texts` (greedy by default, as in the papers)."""
+        return self.decode(self.encode(texts), **decode_kwargs)
+
+    def generate(self, n, **decode_kwargs):
+        """`n` sentences decoded from prior samples."""
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)), **decode_kwargs)
+
+    def sample(self, n):
+        return self.generate(n)
+
+    def interpolate(self, text_a, text_b, steps=11, **decode_kwargs):
+        """Decode `steps` points on the line between the posterior means of two sentences (both ends included)."""
+        if not isinstance(steps, int) or steps < 2:
+            raise ValueError(f"`steps` must be an integer >= 2, got {steps!r}.")
+        ends = self.encode([text_a, text_b])
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        return self.decode((1 - t) * ends[0] + t * ends[1], **decode_kwargs)
+
+    # ------------------------------------------------------------------------------------------------ saving
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "embedding_dim": self.embedding_dim,
+                "hidden_dim": self.hidden_dim,
+                "max_vocabulary": self.tokenizer.max_vocabulary,
+                "max_length": self.tokenizer.max_length,
+                "word_dropout": self.word_dropout,
+                "vocabulary": self.tokenizer.vocabulary if self.has_vocabulary else None,
+                "text_key": self.text_key,
+            }
+        )
+        return config

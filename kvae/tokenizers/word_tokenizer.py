@@ -1,0 +1,673 @@
+"""Word-level tokenizer for sentence VAEs (lower-cased, whitespace-split).
+
+All string processing uses TensorFlow string ops and a
+`tf.lookup.StaticHashTable`, never `keras.ops`, so the tokenizer runs inside
+`tf.data` pipelines whatever the Keras backend (TensorFlow, JAX or PyTorch).
+Only the NumPy-facing helpers (`texts_to_ids`, `ids_to_texts`) leave TF land.
+"""
+
+import collections
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Characters Python's `str.split()` treats as whitespace. `tf.strings.split`
+# without `sep` splits on ASCII whitespace only (not on e.g. U+00A0 or U+3000),
+# so whitespace is normalised to a single space with this RE2 pattern first.
+_WHITESPACE_PATTERN = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
+
+# Number of strings converted to one tensor when scanning a corpus.
+_SCAN_CHUNK = 8192
+
+# `make_dataset` bucketing: every bucket holds at least this many batches...
+_MIN_BATCHES_PER_BUCKET = 2
+# ...and, unless that forces it wider, lengths within 15% of its shortest.
+_BUCKET_WIDTH_RATIO = 1.15
+
+
+# Map functions are plain TF code: skip AutoGraph (faster, no warnings).
+_no_autograph = tf.autograph.experimental.do_not_convert
+
+
+def _is_string(value):
+    return isinstance(value, (str, bytes))
+
+
+def _as_string_list(texts, name="texts", allow_scalar=False):
+    """Validates in-memory `texts` and returns a list of str/bytes."""
+    if _is_string(texts):
+        if allow_scalar:
+            return [texts]
+        raise ValueError(
+            f"`{name}` must be an iterable of strings, not a single string "
+            f"(got {texts!r:.60}). Wrap it in a list."
+        )
+    if isinstance(texts, tf.Tensor):
+        if texts.dtype != tf.string:
+            raise ValueError(
+                f"`{name}` must contain strings, got a tensor of dtype "
+                f"{texts.dtype.name}."
+            )
+        if texts.shape.rank == 0 and allow_scalar:
+            return [texts.numpy()]
+        if texts.shape.rank != 1:
+            raise ValueError(
+                f"`{name}` must be a 1-D string tensor, got shape {texts.shape}."
+            )
+        return list(texts.numpy())
+    if isinstance(texts, np.ndarray):
+        if texts.ndim == 0 and allow_scalar:
+            texts = texts.reshape(1)
+        if texts.ndim != 1:
+            raise ValueError(
+                f"`{name}` must be a 1-D array of strings, got shape "
+                f"{texts.shape}."
+            )
+        texts = texts.tolist()
+    try:
+        items = list(texts)
+    except TypeError:
+        raise ValueError(
+            f"`{name}` must be an iterable of strings, got "
+            f"{type(texts).__name__}."
+        ) from None
+    for i, item in enumerate(items):
+        if not _is_string(item):
+            raise ValueError(
+                f"`{name}` must contain only strings, but element {i} is "
+                f"{type(item).__name__}: {item!r:.60}"
+            )
+    return items
+
+
+def _as_string_dataset(texts, name="texts"):
+    """Returns `texts` (list, ndarray or tf.data.Dataset) as a dataset of
+    scalar tf.string elements."""
+    if isinstance(texts, tf.data.Dataset):
+        spec = texts.element_spec
+        if not isinstance(spec, tf.TensorSpec) or spec.dtype != tf.string:
+            raise ValueError(
+                f"`{name}` must be a tf.data.Dataset of strings, got element "
+                f"spec {spec}."
+            )
+        if spec.shape.rank == 1:
+            return texts.unbatch()
+        if spec.shape.rank != 0:
+            raise ValueError(
+                f"`{name}` must be a dataset of scalar (or 1-D batches of) "
+                f"strings, got element shape {spec.shape}."
+            )
+        return texts
+    items = _as_string_list(texts, name)
+    if not items:
+        raise ValueError(f"`{name}` is empty.")
+    return tf.data.Dataset.from_tensor_slices(tf.constant(items, tf.string))
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class WordTokenizer(keras.layers.Layer):
+    """Word-level tokenizer: optional lower-casing, whitespace splitting.
+
+    Every sentence becomes `[bos, w_1, ..., w_n, eos]`; words outside the
+    vocabulary map to `unk_id`; batches are padded with `pad_id`. The
+    vocabulary is part of `get_config()`, so it is saved in `.keras` files.
+
+    Args:
+        vocabulary: Optional list of str. Must start with the special tokens
+            `SPECIAL_TOKENS` (`<pad>`, `<unk>`, `<bos>`, `<eos>`); if none of
+            them is present they are prepended. `None` means "call
+            `build_vocabulary(texts)` before tokenising".
+        max_vocabulary: Maximum vocabulary size *including* the 4 special
+            tokens, used by `build_vocabulary` (an explicit `vocabulary` is
+            not capped).
+        lowercase: Whether to lower-case text (Unicode aware) before splitting.
+        max_length: Maximum number of words kept per sentence (`None`: no
+            limit); sequences are then at most `max_length + 2` ids long.
+        **kwargs: Standard `keras.layers.Layer` arguments (e.g. `name`).
+
+    Example:
+    >>> tok = WordTokenizer(max_vocabulary=100, max_length=30)
+    >>> tok = tok.build_vocabulary(["A dog runs .", "a cat sleeps ."],
+    ...                            verbose=False)
+    >>> tok.vocabulary[tok.eos_id + 1:]
+    ['.', 'a', 'cat', 'dog', 'runs', 'sleeps']
+    >>> tok.texts_to_ids(["a dog sleeps ."]).tolist()
+    [[2, 5, 7, 9, 4, 3]]
+    >>> tok.ids_to_texts([[2, 5, 7, 9, 4, 3, 0]])
+    ['a dog sleeps .']
+    """
+
+    PAD_TOKEN = "<pad>"
+    UNK_TOKEN = "<unk>"
+    BOS_TOKEN = "<bos>"
+    EOS_TOKEN = "<eos>"
+    # Order defines the ids: pad=0, unk=1, bos=2, eos=3.
+    SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN)
+
+    def __init__(
+        self,
+        vocabulary=None,
+        max_vocabulary=20000,
+        lowercase=True,
+        max_length=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        num_special = len(self.SPECIAL_TOKENS)
+        if (
+            isinstance(max_vocabulary, bool)
+            or not isinstance(max_vocabulary, (int, np.integer))
+            or max_vocabulary <= num_special
+        ):
+            raise ValueError(
+                f"`max_vocabulary` must be an int > {num_special} (the number "
+                f"of special tokens), got {max_vocabulary!r}."
+            )
+        if max_length is not None and (
+            isinstance(max_length, bool)
+            or not isinstance(max_length, (int, np.integer))
+            or max_length < 1
+        ):
+            raise ValueError(
+                f"`max_length` must be a positive int or None, got "
+                f"{max_length!r}."
+            )
+        self.max_vocabulary = int(max_vocabulary)
+        self.lowercase = bool(lowercase)
+        self.max_length = None if max_length is None else int(max_length)
+        self._vocab = None
+        self._table = None
+        if vocabulary is not None:
+            self._set_vocabulary(vocabulary)
+        # No weights: the layer is usable (and serialisable) right away.
+        self.built = True
+
+    # ------------------------------------------------------------------ ids
+    @property
+    def pad_id(self):
+        """Id of `PAD_TOKEN` (0)."""
+        return self.SPECIAL_TOKENS.index(self.PAD_TOKEN)
+
+    @property
+    def unk_id(self):
+        """Id of `UNK_TOKEN` (1)."""
+        return self.SPECIAL_TOKENS.index(self.UNK_TOKEN)
+
+    @property
+    def bos_id(self):
+        """Id of `BOS_TOKEN` (2)."""
+        return self.SPECIAL_TOKENS.index(self.BOS_TOKEN)
+
+    @property
+    def eos_id(self):
+        """Id of `EOS_TOKEN` (3)."""
+        return self.SPECIAL_TOKENS.index(self.EOS_TOKEN)
+
+    @property
+    def vocabulary(self):
+        """List of str (special tokens first), or None if not built yet."""
+        return None if self._vocab is None else list(self._vocab)
+
+    @property
+    def vocabulary_size(self):
+        """Number of ids, special tokens included (the embedding size)."""
+        self._check_vocabulary()
+        return len(self._vocab)
+
+    # ----------------------------------------------------------- vocabulary
+    def _check_vocabulary(self):
+        if self._vocab is None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' has no vocabulary: call "
+                f"build_vocabulary(texts) first (or pass `vocabulary=`)."
+            )
+
+    def _set_vocabulary(self, vocabulary):
+        words = _as_string_list(vocabulary, "vocabulary")
+        words = [
+            w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words
+        ]
+        specials = list(self.SPECIAL_TOKENS)
+        if not any(s in words for s in specials):
+            words = specials + words
+        elif words[: len(specials)] != specials or any(
+            s in words[len(specials):] for s in specials
+        ):
+            raise ValueError(
+                f"`vocabulary` must start with the special tokens {specials} "
+                f"(in this order) and contain them only once; got "
+                f"{words[: len(specials) + 2]}..."
+            )
+        duplicates = [w for w, c in collections.Counter(words).items() if c > 1]
+        if duplicates:
+            raise ValueError(
+                f"`vocabulary` contains duplicate words: {duplicates[:10]}"
+            )
+        self._vocab = tuple(words)
+        regular = list(self._vocab[len(specials):])
+        # Built eagerly (even if called while tracing) so the table can be
+        # captured by any later tf.function / tf.data map.
+        with tf.init_scope():
+            if regular:
+                keys = tf.constant(regular, tf.string)
+                values = tf.range(len(specials), len(self._vocab), dtype=tf.int32)
+            else:
+                keys = tf.constant([], tf.string)
+                values = tf.constant([], tf.int32)
+            # Special-token strings occurring in raw text map to unk_id.
+            self._table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(keys, values),
+                default_value=tf.constant(self.unk_id, tf.int32),
+            )
+
+    def build_vocabulary(self, texts, verbose=True):
+        """Counts words in `texts` and keeps the most frequent ones.
+
+        Keeps the `max_vocabulary - 4` most frequent (lower-cased) word types;
+        ties are broken alphabetically, so the result is deterministic.
+
+        Args:
+            texts: Iterable of str/bytes (list, NumPy array) or a
+                `tf.data.Dataset` of scalar (or 1-D batches of) strings.
+            verbose: Print one summary line (size, number of dropped types).
+
+        Returns:
+            self (for chaining).
+
+        Example:
+            tok = WordTokenizer(max_vocabulary=1000).build_vocabulary(texts)
+        """
+        if isinstance(texts, tf.data.Dataset):
+            dataset = _as_string_dataset(texts, "texts")
+        else:
+            items = _as_string_list(texts, "texts")
+            if not items:
+                raise ValueError("`texts` is empty: cannot build a vocabulary.")
+            dataset = tf.data.Dataset.from_tensor_slices(
+                tf.constant(items, tf.string)
+            )
+
+        @_no_autograph
+        def count(batch):
+            words = self._split_words(batch).flat_values
+            unique, _, counts = tf.unique_with_counts(words, out_idx=tf.int64)
+            return unique, counts, tf.shape(batch, out_type=tf.int64)[0]
+
+        counter = collections.Counter()
+        num_texts = 0
+        batches = dataset.batch(_SCAN_CHUNK).map(count)
+        for unique, counts, n in batches.as_numpy_iterator():
+            num_texts += int(n)
+            counter.update(dict(zip(unique.tolist(), counts.tolist())))
+        if num_texts == 0:
+            raise ValueError("`texts` is empty: cannot build a vocabulary.")
+        words = collections.Counter()
+        for word, c in counter.items():
+            words[word.decode("utf-8", errors="replace")] += c
+        for special in self.SPECIAL_TOKENS:
+            words.pop(special, None)
+        if not words:
+            raise ValueError(
+                f"`texts` ({num_texts} strings) contains no words."
+            )
+        ranked = sorted(words.items(), key=lambda item: (-item[1], item[0]))
+        keep = self.max_vocabulary - len(self.SPECIAL_TOKENS)
+        kept = [w for w, _ in ranked[:keep]]
+        self._set_vocabulary(list(self.SPECIAL_TOKENS) + kept)
+        if verbose:
+            dropped = len(ranked) - len(kept)
+            print(
+                f"{type(self).__name__}: vocabulary size {len(self._vocab)} "
+                f"({len(kept)} words + {len(self.SPECIAL_TOKENS)} special "
+                f"tokens) from {num_texts} texts; dropped {dropped} of "
+                f"{len(ranked)} word types."
+            )
+        return self
+
+    # --------------------------------------------------------- tokenisation
+    def _split_words(self, strings):
+        """tf.string (B,) -> RaggedTensor (B, None) of normalised words."""
+        if self.lowercase:
+            strings = tf.strings.lower(strings, encoding="utf-8")
+        strings = tf.strings.regex_replace(strings, _WHITESPACE_PATTERN, " ")
+        return tf.strings.split(strings)
+
+    def _words_to_ids(self, words):
+        """Ragged words (B, None) -> ragged int32 ids with bos/eos."""
+        if self.max_length is not None:
+            words = words[:, : self.max_length]
+        ids = tf.ragged.map_flat_values(self._table.lookup, words)
+        n = words.nrows()
+        bos = tf.fill(tf.stack([n, 1]), tf.constant(self.bos_id, tf.int32))
+        eos = tf.fill(tf.stack([n, 1]), tf.constant(self.eos_id, tf.int32))
+        return tf.concat(
+            [
+                tf.RaggedTensor.from_tensor(bos),
+                ids,
+                tf.RaggedTensor.from_tensor(eos),
+            ],
+            axis=1,
+        )
+
+    def tf_tokenize(self, strings):
+        """Tokenises strings with TF ops only (safe inside `tf.data.map`).
+
+        Args:
+            strings: tf.string tensor of shape `(B,)` or scalar (or anything
+                `tf.convert_to_tensor` turns into one).
+
+        Returns:
+            int32 `tf.RaggedTensor` of shape `(B, None)` with rows
+            `[bos, w_1, ..., w_n, eos]` (n <= max_length), or a dense 1-D
+            int32 tensor for a scalar input.
+
+        Example:
+            ds = tf.data.Dataset.from_tensor_slices(["a dog", "a cat ."])
+            ds = ds.batch(2).map(tok.tf_tokenize)  # ragged int32 batches
+        """
+        self._check_vocabulary()
+        strings = tf.convert_to_tensor(strings, dtype=tf.string)
+        if strings.shape.rank == 0:
+            return self._words_to_ids(self._split_words(strings[None]))[0]
+        if strings.shape.rank != 1:
+            raise ValueError(
+                f"`strings` must be a scalar or 1-D string tensor, got shape "
+                f"{strings.shape}."
+            )
+        return self._words_to_ids(self._split_words(strings))
+
+    def call(self, strings):
+        """Same as `tf_tokenize(strings)`."""
+        return self.tf_tokenize(strings)
+
+    def __call__(self, strings, *args, **kwargs):
+        # Concrete inputs bypass the Keras call machinery (backend tensor
+        # conversion, autocast), which under JAX/PyTorch tries to turn
+        # tf.string tensors into backend arrays and fails. Outputs are TF
+        # tensors whatever the backend, so the layer can be mapped over a
+        # tf.data pipeline. Symbolic (functional-model) inputs still go through
+        # Keras; that is only meaningful on the TensorFlow backend.
+        if isinstance(strings, keras.KerasTensor):
+            return super().__call__(strings, *args, **kwargs)
+        return self.tf_tokenize(strings)
+
+    def compute_output_spec(self, strings):
+        return keras.KerasTensor(
+            tuple(strings.shape[:1]) + (None,), dtype="int32"
+        )
+
+    def _warn_truncated(self, num_truncated, total):
+        if num_truncated:
+            warnings.warn(
+                f"{type(self).__name__}: {num_truncated} of {total} sentences "
+                f"are longer than max_length={self.max_length} words and were "
+                f"truncated.",
+                stacklevel=3,
+            )
+
+    def texts_to_ids(self, texts):
+        """Tokenises texts into a padded NumPy id matrix.
+
+        Args:
+            texts: A str, or a list / 1-D array / 1-D tf tensor of strings.
+
+        Returns:
+            int32 NumPy array `(N, T)`: rows `[bos, w_1..w_n, eos]` padded
+            with `pad_id` to the longest sentence of `texts` (`N = 1` for a
+            single str). An empty string gives `[bos, eos]`.
+
+        Example:
+            tok.texts_to_ids(["A man sleeps .", ""])
+            # -> array([[2, 7, 12, 9, 3], [2, 3, 0, 0, 0]], dtype=int32)
+        """
+        self._check_vocabulary()
+        items = _as_string_list(texts, "texts", allow_scalar=True)
+        if not items:
+            raise ValueError("`texts` is empty.")
+        words = self._split_words(tf.constant(items, tf.string))
+        if self.max_length is not None:
+            num_truncated = int(
+                tf.reduce_sum(
+                    tf.cast(words.row_lengths() > self.max_length, tf.int32)
+                )
+            )
+            self._warn_truncated(num_truncated, len(items))
+        ids = self._words_to_ids(words)
+        return ids.to_tensor(default_value=self.pad_id).numpy().astype(np.int32)
+
+    def ids_to_texts(self, ids):
+        """Decodes id sequences back to space-joined sentences.
+
+        A leading `bos` is skipped, decoding stops at the first `eos`, and
+        `pad` ids are dropped; unknown words decode as `UNK_TOKEN`.
+
+        Args:
+            ids: Integer array/tensor `(N, T)` (NumPy or any backend tensor),
+                a list of id lists (rows may differ in length), or a single
+                1-D sequence.
+
+        Returns:
+            List of `N` strings.
+
+        Example:
+            tok.ids_to_texts(np.array([[2, 7, 12, 3, 9, 0]]))  # ['a man']
+        """
+        self._check_vocabulary()
+        if isinstance(ids, tf.RaggedTensor):
+            ids = ids.to_list()
+        if isinstance(ids, (list, tuple)):
+            if ids and all(
+                isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+                for x in ids
+            ):
+                ids = [ids]
+            rows = [np.asarray(row) for row in ids]
+        else:
+            if keras.ops.is_tensor(ids):
+                ids = keras.ops.convert_to_numpy(ids)
+            array = np.asarray(ids)
+            if array.ndim == 1:
+                array = array[None]
+            if array.ndim != 2:
+                raise ValueError(
+                    f"`ids` must have shape (N, T), got shape {array.shape}."
+                )
+            rows = list(array)
+        size = len(self._vocab)
+        texts = []
+        for i, row in enumerate(rows):
+            if row.size and not np.issubdtype(row.dtype, np.integer):
+                raise ValueError(
+                    f"`ids` must contain integers, got dtype {row.dtype} "
+                    f"(row {i})."
+                )
+            if row.ndim != 1:
+                raise ValueError(
+                    f"`ids` row {i} must be 1-D, got shape {row.shape}."
+                )
+            bad = row[(row < 0) | (row >= size)]
+            if bad.size:
+                raise ValueError(
+                    f"`ids` contains id {int(bad[0])} (row {i}) outside "
+                    f"[0, vocabulary_size={size})."
+                )
+            row = row.tolist()
+            if row and row[0] == self.bos_id:
+                row = row[1:]
+            if self.eos_id in row:
+                row = row[: row.index(self.eos_id)]
+            texts.append(
+                " ".join(self._vocab[t] for t in row if t != self.pad_id)
+            )
+        return texts
+
+    # -------------------------------------------------------------- tf.data
+    @staticmethod
+    def _bucket_boundaries(lengths, batch_size):
+        """Picks length-bucket boundaries from the length distribution.
+
+        Walks the sorted lengths and opens a new bucket once the current one
+        holds at least `_MIN_BATCHES_PER_BUCKET` batches and the next length
+        exceeds its shortest length by more than `_BUCKET_WIDTH_RATIO`. So
+        frequent lengths get narrow buckets, the sparse tail wide ones, and
+        each bucket leaves at most one incomplete batch per epoch.
+
+        Args:
+            lengths: 1-D array of sequence lengths (ids, bos/eos included).
+            batch_size: Batch size of every bucket.
+
+        Returns:
+            Sorted list of int boundaries (bucket i holds lengths in
+            `[b[i-1], b[i])`); empty if bucketing is not worthwhile.
+        """
+        min_count = _MIN_BATCHES_PER_BUCKET * batch_size
+        values, counts = np.unique(np.asarray(lengths), return_counts=True)
+        boundaries, start, count = [], values[0] if len(values) else 0, 0
+        for value, n in zip(values.tolist(), counts.tolist()):
+            if count >= min_count and value > start * _BUCKET_WIDTH_RATIO:
+                boundaries.append(int(value))
+                start, count = value, 0
+            count += n
+        if boundaries and count < min_count:
+            boundaries.pop()  # merge a too-small last bucket into the previous
+        return boundaries
+
+    def make_dataset(
+        self,
+        texts,
+        batch_size=128,
+        shuffle=False,
+        seed=None,
+        bucket=True,
+        drop_remainder=False,
+        pad_to_multiple_of=8,
+    ):
+        """Builds a `tf.data.Dataset` of padded int32 id batches.
+
+        Each batch `(B, T)` is padded with `pad_id` to its own longest
+        sentence. With `bucket=True`, sentences of similar length are batched
+        together (`bucket_by_sequence_length`, boundaries picked from the
+        length distribution by `_bucket_boundaries`, same `batch_size` in
+        every bucket), which reduces padding; bucket order follows the data
+        (buckets emit a batch as soon as one is full). Pure TF ops: iterate it under any Keras backend and
+        convert batches with `keras.ops.convert_to_tensor` outside tf.data.
+
+        Args:
+            texts: List / 1-D array of str, or a `tf.data.Dataset` of
+                strings (scanned once here to get the length distribution).
+            batch_size: Sentences per batch.
+            shuffle: Shuffle sentences (reshuffled every epoch).
+            seed: Shuffle seed (for reproducible order).
+            bucket: Group sentences of similar length.
+            drop_remainder: Drop incomplete batches (one per bucket at most).
+            pad_to_multiple_of: Pad every batch's length up to a multiple of this (default 8), so that compiled
+                steps (JAX, XLA) see a handful of shapes instead of one per length; 1 or None to disable.
+
+        Returns:
+            A prefetched `tf.data.Dataset` of int32 tensors `(B, T)`.
+
+        Example:
+            ds = tok.make_dataset(train_texts, batch_size=64, shuffle=True,
+                                  seed=0)
+            for batch in ds.as_numpy_iterator():
+                x = keras.ops.convert_to_tensor(batch)  # backend tensor
+        """
+        self._check_vocabulary()
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"`batch_size` must be a positive int, got {batch_size!r}."
+            )
+        batch_size = int(batch_size)
+        strings = _as_string_dataset(texts, "texts")
+
+        pad = tf.constant(self.pad_id, tf.int32)
+
+        @_no_autograph
+        def word_counts_fn(batch):
+            return tf.cast(self._split_words(batch).row_lengths(), tf.int32)
+
+        @_no_autograph
+        def with_length_fn(batch):
+            lengths = word_counts_fn(batch)
+            if self.max_length is not None:
+                lengths = tf.minimum(lengths, self.max_length)
+            return batch, lengths + 2  # bos + eos
+
+        @_no_autograph
+        def length_fn(text, length):
+            return length
+
+        multiple = int(pad_to_multiple_of or 1)
+
+        @_no_autograph
+        def tokenize_fn(batch, *unused_lengths):
+            ids = self.tf_tokenize(batch).to_tensor(default_value=pad)
+            if multiple > 1:
+                extra = -tf.shape(ids)[1] % multiple
+                ids = tf.pad(ids, [[0, 0], [0, extra]], constant_values=pad)
+            return ids
+
+        # One scan for the length distribution (and truncation count).
+        counts = list(
+            strings.batch(_SCAN_CHUNK).map(word_counts_fn).as_numpy_iterator()
+        )
+        word_counts = np.concatenate(counts) if counts else np.zeros([0])
+        num_texts = len(word_counts)
+        if num_texts == 0:
+            raise ValueError("`texts` is empty.")
+        if self.max_length is not None:
+            self._warn_truncated(
+                int(np.sum(word_counts > self.max_length)), num_texts
+            )
+            word_counts = np.minimum(word_counts, self.max_length)
+        lengths = word_counts + 2  # bos + eos
+        boundaries = self._bucket_boundaries(lengths, batch_size) if bucket else []
+
+        if shuffle:
+            strings = strings.shuffle(
+                num_texts, seed=seed, reshuffle_each_iteration=True
+            )
+        # Strings are grouped/batched first and tokenised one batch at a time
+        # (much cheaper in tf.data than tokenising and un-batching per
+        # sentence); each batch is padded to its own longest sentence.
+        if boundaries:
+            ds = (
+                strings.batch(_SCAN_CHUNK)
+                .map(with_length_fn, num_parallel_calls=tf.data.AUTOTUNE)
+                .unbatch()
+                .bucket_by_sequence_length(
+                    element_length_func=length_fn,
+                    bucket_boundaries=boundaries,
+                    bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+                    padded_shapes=(tf.TensorShape([]), tf.TensorShape([])),
+                    drop_remainder=drop_remainder,
+                )
+            )
+        else:
+            ds = strings.batch(batch_size, drop_remainder=drop_remainder)
+        ds = ds.map(tokenize_fn, num_parallel_calls=tf.data.AUTOTUNE)
+        # The number of batches is known from the lengths: declaring it gives Keras a full progress bar and no
+        # "ran out of data" warning.
+        bucket_sizes = np.bincount(np.digitize(lengths, boundaries), minlength=len(boundaries) + 1)
+        per_bucket = bucket_sizes // batch_size if drop_remainder else -(-bucket_sizes // batch_size)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(int(per_bucket.sum())))
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    # ------------------------------------------------------------ serialise
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary": self.vocabulary,
+                "max_vocabulary": self.max_vocabulary,
+                "lowercase": self.lowercase,
+                "max_length": self.max_length,
+            }
+        )
+        return config
