@@ -492,10 +492,12 @@ def test_capacity_step_advances_in_fit_and_not_in_evaluate(trained, fashion):
 
 
 def test_step_is_read_fresh_by_the_compiled_step(trained, fashion):
-    """After fitting, moving the step by hand changes what the (already compiled) evaluate step sees."""
+    """Moving the step by hand changes what the already compiled evaluate step sees (it is not a traced constant)."""
     model, _ = trained("beta")
     step = int(np_(model.objective.step))
     try:
+        result = model.evaluate(fashion[:64], batch_size=64, verbose=0, return_dict=True)
+        assert result["beta"] == pytest.approx(0.5, rel=1e-6)  # the linear ramp is complete at step 16
         model.objective.step.assign(2)
         result = model.evaluate(fashion[:64], batch_size=64, verbose=0, return_dict=True)
         assert result["beta"] == pytest.approx(0.5 * 2 / 10, rel=1e-6)
