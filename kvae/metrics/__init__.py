@@ -1,10 +1,33 @@
-"""Evaluation metrics for VAEs: latent-space usage and text quality.
+"""Evaluation metrics for VAEs: latent-space usage, likelihood and text quality.
 
-All functions work on NumPy arrays / Python sequences and are independent of
-the Keras backend.
+The latent-space functions work on NumPy arrays / Python sequences and are
+independent of the Keras backend; `log_likelihood`, `evaluate_latent` and
+`LatentMetricsCallback` run a model (any backend).
 """
 
-from kvae.metrics.latent import active_units, unit_variances
+from kvae.metrics.callbacks import LatentMetricsCallback
+from kvae.metrics.evaluation import evaluate_latent
+from kvae.metrics.latent import (
+    active_units,
+    consistent_units,
+    kl,
+    mutual_information,
+    posterior_shape,
+    unit_variances,
+)
+from kvae.metrics.likelihood import log_likelihood
 from kvae.metrics.text import bleu, rouge
 
-__all__ = ["active_units", "unit_variances", "bleu", "rouge"]
+__all__ = [
+    "LatentMetricsCallback",
+    "active_units",
+    "bleu",
+    "consistent_units",
+    "evaluate_latent",
+    "kl",
+    "log_likelihood",
+    "mutual_information",
+    "posterior_shape",
+    "rouge",
+    "unit_variances",
+]

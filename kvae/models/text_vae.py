@@ -32,8 +32,8 @@ class TextVAE(VAE):
     `fit`, `evaluate` and `predict` take raw sentences (lists or arrays of str, `tf.data` datasets of strings,
     dicts / TFDS-style datasets with the sentences under `text_key`) or padded id arrays `[<bos> w.. <eos> <pad>..]`.
     On raw sentences and with no vocabulary yet, the first `fit` builds a lower-cased word vocabulary (capped at
-    `max_vocabulary`) and says so; the vocabulary is saved with the model. Batches are bucketed by length and padded
-    to their own longest sentence.
+    `max_vocabulary`) and says so; the vocabulary is saved with the model. Batches are padded
+    to their own longest sentence (rounded up to a multiple of 8, so that compiled steps see few shapes).
 
     Defaults are the small SNLI configuration (embedding 50, LSTM 128, latent 8, Adam 5e-4) with the capacity
     objective `Capacity(c=5, anneal_steps=5000)`. The number of *steps* matters more than the number of epochs: on
@@ -48,6 +48,9 @@ class TextVAE(VAE):
         word_dropout: decoder word dropout rate (replaced by `<unk>`).
         vocabulary: a word list (special tokens first) to skip vocabulary building.
         text_key: key of the sentences in dict inputs.
+        bucket: batch training sentences of similar length together (less padding, faster steps). Off by default:
+            on the SNLI sample, an isotropic Capacity(c=5) model trained 10 epochs on random batches had 7 of 8
+            active units, the same run on length buckets none (the units never left collapse).
         prior, learning_rate, seed: see `VAE`.
 
     Example:
@@ -71,6 +74,7 @@ class TextVAE(VAE):
         word_dropout=0.0,
         vocabulary=None,
         text_key="text",
+        bucket=False,
         prior="normal",
         learning_rate=None,
         seed=None,
@@ -83,6 +87,7 @@ class TextVAE(VAE):
         self.hidden_dim = hidden_dim
         self.word_dropout = float(word_dropout)
         self.text_key = text_key
+        self.bucket = bool(bucket)
         if objective is None:
             objective = Capacity(c=5.0, anneal_steps=5000, seed=None if seed is None else seed + 2)
         super().__init__(
@@ -146,11 +151,9 @@ class TextVAE(VAE):
             inputs = inputs[self.text_key]
         return ops.cast(inputs, "int32")
 
-    def call(self, inputs, training=None):
-        ids = self.preprocess(inputs)
-        outputs = self.posterior(self.encoder(ids, training=training))
-        outputs["logits"] = self.decoder(ids[:, :-1], outputs["z"], training=training)
-        return outputs
+    def decode_batch(self, ids, z, training=None):
+        """Teacher forcing: logits of w_1 .. w_n <eos> from the inputs <bos> w_1 .. w_n and z."""
+        return self.decoder(ids[:, :-1], z, training=training)
 
     def reconstruction_loss(self, inputs, outputs):
         """-log p(x|z) summed over the target tokens w_1 .. w_n <eos> (padding masked): (B,)."""
@@ -213,7 +216,7 @@ class TextVAE(VAE):
             )
 
     def as_dataset(self, x, batch_size=32, shuffle=False, build_vocabulary=False, name="x"):
-        """Sentences -> a `tf.data.Dataset` of padded id batches (bucketed by length); ids are returned as given.
+        """Sentences -> a `tf.data.Dataset` of padded id batches (length-bucketed if `bucket`); ids are returned as given.
 
         With `build_vocabulary=True` and no vocabulary yet, the vocabulary is built from these sentences first.
         """
@@ -229,7 +232,9 @@ class TextVAE(VAE):
                 raise ValueError("The model has no vocabulary yet: fit it on raw sentences first or pass `vocabulary=`.")
             self.tokenizer.build_vocabulary(texts)
             self._make_networks()
-        return self.tokenizer.make_dataset(texts, batch_size=batch_size, shuffle=shuffle, seed=self.seed)
+        return self.tokenizer.make_dataset(
+            texts, batch_size=batch_size, shuffle=shuffle, seed=self.seed, bucket=self.bucket and shuffle
+        )
 
     def check_inputs(self, x, name):
         super().check_inputs(x, name)
@@ -361,6 +366,7 @@ class TextVAE(VAE):
                 "word_dropout": self.word_dropout,
                 "vocabulary": self.tokenizer.vocabulary if self.has_vocabulary else None,
                 "text_key": self.text_key,
+                "bucket": self.bucket,
             }
         )
         return config

@@ -71,10 +71,18 @@ class VAE(keras.Model):
 
     def call(self, inputs, training=None):
         x = self.preprocess(inputs)
-        features = self.encoder(x, training=training)
-        outputs = self.posterior(features)
-        outputs["logits"] = self.decoder(outputs["z"], training=training)
+        samples = self.objective.num_samples
+        outputs = self.posterior(self.encoder(x, training=training), num_samples=samples)
+        z = outputs["z"]
+        if samples is not None:  # (k, B, D) -> (k * B, D), inputs repeated to match
+            x, z = repeat_batch(x, samples), ops.reshape(z, (-1, self.latent_dim))
+        outputs["logits"] = self.decode_batch(x, z, training=training)
         return outputs
+
+    def decode_batch(self, x, z, training=None):
+        """Logits of p(x|z) for preprocessed inputs `x` (B, ...) and codes `z` (B, D) (text decoders read `x`
+        as teacher-forcing input)."""
+        return self.decoder(z, training=training)
 
     def reconstruction_loss(self, inputs, outputs):
         """-log p(x|z) summed over everything but the batch axis: (B,)."""
@@ -82,7 +90,12 @@ class VAE(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         outputs = dict(y_pred)
-        outputs["rec"] = self.reconstruction_loss(x, y_pred)
+        samples = self.objective.num_samples
+        if samples is None:
+            outputs["rec"] = self.reconstruction_loss(x, y_pred)
+        else:  # (k, B): one reconstruction term per posterior sample
+            rec = self.reconstruction_loss(repeat_batch(self.preprocess(x), samples), y_pred)
+            outputs["rec"] = ops.reshape(rec, (samples, -1))
         loss = self.objective(outputs, posterior=self.posterior, prior=self.prior, training=training)
         for extra in self.losses:
             loss = loss + ops.sum(extra)
@@ -121,6 +134,35 @@ class VAE(keras.Model):
     def reconstruct(self, x):
         """Decode the posterior means of `x`."""
         return self.decode(self.encode(x))
+
+    def with_posterior(self, posterior):
+        """Warm start: a new model of the same class and configuration with another Gaussian posterior
+        ("isotropic" <-> "diagonal", or any posterior name / layer with the same mean head), carrying over every
+        trained weight: encoder, decoder, posterior mean head, objective step and optimiser-free state.
+
+        From isotropic to diagonal the shared log-variance head is copied into every unit; from diagonal to
+        isotropic the per-unit heads are averaged. The new model is compiled with the default optimiser.
+        """
+        if not self.built:
+            raise ValueError("`with_posterior` needs a built (trained) model; fit it first.")
+        config = self.get_config()
+        config["posterior"] = posterior
+        new = type(self).from_config(config)
+        new.build_from_config(self.get_build_config())
+        for old_layer, new_layer in ((self.encoder, new.encoder), (self.decoder, new.decoder), (self.prior, new.prior)):
+            new_layer.set_weights(old_layer.get_weights())
+        new.objective.step.assign(ops.convert_to_numpy(self.objective.step))  # a copy: JAX steps donate buffers
+        new.posterior.mean_dense.set_weights(self.posterior.mean_dense.get_weights())
+        old_head = getattr(self.posterior, "log_var_dense", None)
+        new_head = getattr(new.posterior, "log_var_dense", None)
+        if old_head is not None and new_head is not None:
+            kernel, bias = old_head.get_weights()
+            units = new_head.units
+            if kernel.shape[1] != units:  # 1 -> D: copy the shared variance; D -> 1: average the units
+                kernel = np.repeat(kernel, units, axis=1) if kernel.shape[1] == 1 else kernel.mean(1, keepdims=True)
+                bias = np.repeat(bias, units) if bias.shape[0] == 1 else bias.mean(keepdims=True)
+            new_head.set_weights([kernel, bias])
+        return new
 
     # ------------------------------------------------------------------------------------------ input checking
     def _to_tensor(self, batch):
@@ -175,6 +217,11 @@ class VAE(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def repeat_batch(x, k):
+    """(B, ...) -> (k * B, ...), sample-major, matching `ops.reshape(z, (-1, D))` of samples z (k, B, D)."""
+    return ops.tile(x, [k] + [1] * (len(x.shape) - 1))
 
 
 def build_once(layer, input_shape):

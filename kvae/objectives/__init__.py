@@ -9,6 +9,7 @@ from kvae.objectives.capacity import Capacity
 from kvae.objectives.density_gap import DensityGap, density_gap
 from kvae.objectives.elbo import ELBO
 from kvae.objectives.free_bits import FreeBits
+from kvae.objectives.iwae import IWAE
 from kvae.objectives.objective import Objective, kl_terms
 from kvae.objectives.reconstruction import Reconstruction
 
@@ -18,6 +19,7 @@ OBJECTIVES = {
     "capacity": Capacity,
     "free_bits": FreeBits,
     "density_gap": DensityGap,
+    "iwae": IWAE,
     "reconstruction": Reconstruction,
 }
 
@@ -40,6 +42,7 @@ __all__ = [
     "DensityGap",
     "ELBO",
     "FreeBits",
+    "IWAE",
     "Objective",
     "Reconstruction",
     "density_gap",

@@ -19,7 +19,11 @@ class Objective(keras.layers.Layer):
     The progress bar's `loss` equals `rec + reg`.
 
     Subclasses implement `regularizer(outputs, kl_units, kl, posterior, prior, step)` returning (reg, extra_metrics).
+    An objective that needs k posterior samples per example sets `num_samples = k`: the model then decodes every
+    sample and hands it `z` (k, B, D) and `rec` (k, B).
     """
+
+    num_samples = None
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -52,7 +56,7 @@ class Objective(keras.layers.Layer):
         reg, extra = self.regularizer(outputs, kl_units, kl, posterior, prior, step)
         loss = ops.mean(rec) + reg
         batch = ops.shape(rec)[0]
-        self.rec_tracker.update_state(rec)
+        self.rec_tracker.update_state(ops.reshape(rec, (-1,)))  # one value per example (and sample)
         self.kl_tracker.update_state(kl)
         self.reg_tracker.update_state(reg, sample_weight=batch)
         for name, value in extra.items():

@@ -2,6 +2,8 @@
 
 import keras
 
+from kvae.posteriors.batchnorm_gaussian import BatchNormGaussian
+from kvae.posteriors.delta_gaussian import DeltaGaussian
 from kvae.posteriors.deterministic import Deterministic
 from kvae.posteriors.diagonal_gaussian import DiagonalGaussian
 from kvae.posteriors.gaussian import GaussianPosterior, gaussian_kl, gaussian_log_prob, reparameterize
@@ -10,6 +12,8 @@ from kvae.posteriors.isotropic_gaussian import IsotropicGaussian
 POSTERIORS = {
     "isotropic": IsotropicGaussian,
     "diagonal": DiagonalGaussian,
+    "batchnorm": BatchNormGaussian,
+    "delta": DeltaGaussian,
     "deterministic": Deterministic,
 }
 
@@ -31,6 +35,8 @@ def get(identifier, latent_dim, seed=None):
 
 __all__ = [
     "POSTERIORS",
+    "BatchNormGaussian",
+    "DeltaGaussian",
     "Deterministic",
     "DiagonalGaussian",
     "GaussianPosterior",

@@ -24,7 +24,7 @@ class Deterministic(GaussianPosterior):
     def build(self, input_shape):
         self.mean_dense.build(input_shape)
 
-    def parameters(self, features):
+    def parameters(self, features, training=None):
         mean = self.mean_dense(features)
         return mean, ops.zeros_like(mean)
 

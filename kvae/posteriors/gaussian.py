@@ -70,7 +70,7 @@ class GaussianPosterior(keras.layers.Layer):
         self.mean_dense.build(input_shape)
         self.log_var_dense.build(input_shape)
 
-    def parameters(self, features):
+    def parameters(self, features, training=None):
         """Encoder features (B, F) -> (mean, log_var), both (B, D)."""
         mean = self.mean_dense(features)
         log_var = self.log_var_dense(features)
@@ -95,12 +95,12 @@ class GaussianPosterior(keras.layers.Layer):
         """log q(z|x) per unit, broadcasting `z` against the parameters."""
         return gaussian_log_prob(z, mean, log_var)
 
-    def call(self, features, num_samples=None):
-        mean, log_var = self.parameters(features)
+    def call(self, features, num_samples=None, training=None):
+        mean, log_var = self.parameters(features, training=training)
         z = self.sample(mean, log_var, num_samples)
         return {"z_mean": mean, "z_log_var": log_var, "z": z}
 
-    def compute_output_spec(self, features, num_samples=None):
+    def compute_output_spec(self, features, num_samples=None, training=None):
         batch = features.shape[0]
         spec = keras.KerasTensor((batch, self.latent_dim), dtype=self.compute_dtype)
         z_shape = (batch, self.latent_dim) if num_samples is None else (num_samples, batch, self.latent_dim)

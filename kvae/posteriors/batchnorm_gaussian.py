@@ -1,0 +1,42 @@
+import keras
+from keras import ops
+
+from kvae.posteriors.gaussian import GaussianPosterior
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class BatchNormGaussian(GaussianPosterior):
+    """BN-VAE posterior (Zhu et al., 2020): a diagonal Gaussian whose means are batch-normalised with a fixed scale.
+
+        mean_u = gamma * (m_u - E_B[m_u]) / sqrt(Var_B[m_u] + eps) + beta_u
+
+    gamma is fixed, beta_u learned; since E_x[mean_u^2] = gamma^2 + beta_u^2, the expected KL stays above
+    latent_dim * gamma^2 / 2, which keeps every unit away from collapse. Moving statistics are used at inference.
+
+    Args:
+        latent_dim: D.
+        gamma: the fixed scale (default 0.7, as published).
+        seed: seed of the sampling noise.
+    """
+
+    variance_units = None
+
+    def __init__(self, latent_dim, gamma=0.7, seed=None, **kwargs):
+        super().__init__(latent_dim, seed=seed, **kwargs)
+        if not gamma > 0:
+            raise ValueError(f"`gamma` must be > 0, got {gamma!r}.")
+        self.gamma = float(gamma)
+        self.norm = keras.layers.BatchNormalization(center=True, scale=False, name="mean_norm")
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.norm.build((input_shape[0], self.latent_dim))
+
+    def parameters(self, features, training=None):
+        mean = self.gamma * self.norm(self.mean_dense(features), training=training)
+        return mean, self.log_var_dense(features)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"gamma": self.gamma})
+        return config

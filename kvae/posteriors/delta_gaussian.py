@@ -1,0 +1,52 @@
+import math
+
+import keras
+from keras import ops
+
+from kvae.posteriors.gaussian import GaussianPosterior
+
+
+def committed_variance(delta):
+    """The largest variance s < 1 with s - log s - 1 = 2 delta (bisection): any unit with variance <= s has
+    KL(N(m, s) || N(0, 1)) >= delta whatever its mean m."""
+    low, high = 1e-12, 1.0
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        if mid - math.log(mid) - 1 > 2 * delta:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class DeltaGaussian(GaussianPosterior):
+    """delta-VAE posterior (Razavi et al., 2019) for a standard normal prior: a diagonal Gaussian whose variances are
+    constrained so that every unit's KL stays at or above the committed rate delta.
+
+        var_u = s_delta * sigmoid(a_u),   s_delta - log s_delta - 1 = 2 delta,  s_delta < 1
+        => KL_u = (mean_u^2 + var_u - log var_u - 1) / 2 >= delta
+
+    Args:
+        latent_dim: D.
+        delta: committed rate per unit in nats (default 0.15, as published).
+        seed: seed of the sampling noise.
+    """
+
+    variance_units = None
+
+    def __init__(self, latent_dim, delta=0.15, seed=None, **kwargs):
+        super().__init__(latent_dim, seed=seed, **kwargs)
+        if not delta > 0:
+            raise ValueError(f"`delta` must be > 0, got {delta!r}.")
+        self.delta = float(delta)
+        self.log_max_variance = math.log(committed_variance(self.delta))
+
+    def parameters(self, features, training=None):
+        raw = self.log_var_dense(features)
+        return self.mean_dense(features), self.log_max_variance + ops.log_sigmoid(raw)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"delta": self.delta})
+        return config
