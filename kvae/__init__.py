@@ -5,6 +5,7 @@ Set `KERAS_BACKEND` before the first `import keras` / `import kvae`.
 
 from kvae import datasets, decoders, encoders, likelihoods, metrics, objectives, posteriors, priors, tokenizers
 from kvae.models import AE, VAE, ImageVAE, TextVAE
+from kvae.registry import create_model, list_models, list_objectives, list_posteriors, list_priors
 
 __version__ = "0.1.0"
 
@@ -13,10 +14,15 @@ __all__ = [
     "ImageVAE",
     "TextVAE",
     "VAE",
+    "create_model",
     "datasets",
     "decoders",
     "encoders",
     "likelihoods",
+    "list_models",
+    "list_objectives",
+    "list_posteriors",
+    "list_priors",
     "metrics",
     "objectives",
     "posteriors",

@@ -301,11 +301,13 @@ def test_log_likelihood_exact_when_decoder_ignores_z():
     for w in model.posterior.weights:
         if "log_var" in w.path:
             w.assign(np.zeros(w.shape, dtype="float32"))
+        else:  # the mean head: larger means, a clearer gap between the ELBO and log p(x)
+            w.assign(1.5 * keras.ops.convert_to_numpy(w))
     logits = keras.ops.convert_to_numpy(model.decode_logits(np.zeros((64, 2))))[0].astype(np.float64)
     exact = np.mean(np.sum(x * -np.logaddexp(0, -logits) + (1 - x) * -np.logaddexp(0, logits), axis=(1, 2)))
     mean, log_var = model.encode(x, return_log_var=True)
     np.testing.assert_array_equal(log_var, 0.0)
-    assert kl(mean, log_var) > 0.05  # the posterior differs from the prior
+    assert kl(mean, log_var) > 0.1  # the posterior differs from the prior
 
     for k in (1, 4):
         got = log_likelihood(model, x[:64], samples=k, proposal="prior")["log_likelihood"]

@@ -16,11 +16,22 @@ class LSTMDecoder(keras.layers.Layer):
         hidden_dim: LSTM units.
         word_dropout: probability of replacing a decoder input word by `<unk>` during training (Bowman et al.).
         pad_id, unk_id: ids of the padding and unknown-word tokens.
+        skip: also connect z straight to the output layer, logits_t = W h_t + U z + b (skip-VAE, Dieng et al., 2019),
+            so the decoder cannot forget z over long sentences.
         seed: seed of the word-dropout `SeedGenerator`.
     """
 
     def __init__(
-        self, vocabulary_size, embedding_dim=50, hidden_dim=128, word_dropout=0.0, pad_id=0, unk_id=1, seed=None, **kwargs
+        self,
+        vocabulary_size,
+        embedding_dim=50,
+        hidden_dim=128,
+        word_dropout=0.0,
+        pad_id=0,
+        unk_id=1,
+        skip=False,
+        seed=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if not 0.0 <= word_dropout < 1.0:
@@ -31,18 +42,22 @@ class LSTMDecoder(keras.layers.Layer):
         self.word_dropout = float(word_dropout)
         self.pad_id = int(pad_id)
         self.unk_id = int(unk_id)
+        self.skip = bool(skip)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.embedding = keras.layers.Embedding(self.vocabulary_size, self.embedding_dim, name="embedding")
         self.lstm = keras.layers.LSTM(self.hidden_dim, return_sequences=True, return_state=True, name="lstm")
         self.logits = keras.layers.Dense(self.vocabulary_size, name="logits")
         self.state_dense = keras.layers.Dense(self.hidden_dim, name="initial_state")
+        self.skip_dense = keras.layers.Dense(self.vocabulary_size, use_bias=False, name="skip") if self.skip else None
 
     def build(self, ids_shape, z_shape):
         self.embedding.build(ids_shape)
         self.lstm.build((ids_shape[0], ids_shape[1], self.embedding_dim + z_shape[-1]))
         self.logits.build((ids_shape[0], ids_shape[1], self.hidden_dim))
         self.state_dense.build(z_shape)
+        if self.skip_dense is not None:
+            self.skip_dense.build(z_shape)
 
     def _inputs(self, ids, z, training=False):
         if training and self.word_dropout > 0:
@@ -57,7 +72,10 @@ class LSTMDecoder(keras.layers.Layer):
         # Right padding only follows <eos>: the outputs at real positions do not depend on it and the loss masks the
         # rest, so the LSTM runs unmasked (the fast kernel on every backend).
         hidden, _, _ = self.lstm(self._inputs(ids, z, training), initial_state=list(self.initial_state(z)))
-        return self.logits(hidden)
+        logits = self.logits(hidden)
+        if self.skip_dense is not None:
+            logits = logits + ops.expand_dims(self.skip_dense(z), 1)
+        return logits
 
     def initial_state(self, z):
         """Initial LSTM state from z: c_0 = W z + b, h_0 = tanh(c_0) (as in the density-gap code)."""
@@ -67,7 +85,10 @@ class LSTMDecoder(keras.layers.Layer):
     def step(self, ids, z, state):
         """One step: previous words ids (B,), codes z (B, D), state (h, c) -> (logits (B, V), (h, c))."""
         hidden, h, c = self.lstm(self._inputs(ids[:, None], z), initial_state=list(state))
-        return self.logits(hidden[:, 0]), (h, c)
+        logits = self.logits(hidden[:, 0])
+        if self.skip_dense is not None:
+            logits = logits + self.skip_dense(z)
+        return logits, (h, c)
 
     def compute_output_shape(self, ids_shape, z_shape):
         return tuple(ids_shape) + (self.vocabulary_size,)
@@ -82,6 +103,7 @@ class LSTMDecoder(keras.layers.Layer):
                 "word_dropout": self.word_dropout,
                 "pad_id": self.pad_id,
                 "unk_id": self.unk_id,
+                "skip": self.skip,
                 "seed": self.seed,
             }
         )

@@ -24,15 +24,16 @@ OBJECTIVES = {
 }
 
 
-def get(identifier, seed=None):
-    """An objective from a name in `OBJECTIVES` (default arguments), a serialised config or an instance."""
+def get(identifier, seed=None, **kwargs):
+    """An objective from a name in `OBJECTIVES` (with constructor `kwargs`, e.g. `get("capacity", c=15)`), a
+    serialised config or an instance."""
     if isinstance(identifier, Objective):
         return identifier
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)
     if identifier not in OBJECTIVES:
         raise ValueError(f"Unknown `objective` {identifier!r}; expected one of {sorted(OBJECTIVES)} or an Objective.")
-    return OBJECTIVES[identifier](seed=seed)
+    return OBJECTIVES[identifier](seed=seed, **kwargs)
 
 
 __all__ = [

@@ -83,6 +83,11 @@ class DensityGap(Objective):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
+        if self.marginal and not (getattr(prior, "factorized", True) and getattr(posterior, "factorized", True)):
+            raise ValueError(
+                "DensityGap(marginal=True) needs a factorised posterior and prior (per-unit densities); use "
+                "`marginal=False` (the joint form) with a mixture prior or a vMF posterior."
+            )
         mean, log_var = outputs["z_mean"], outputs["z_log_var"]
         z = posterior.sample(mean, log_var, num_samples=self.samples, seed=self.seed_generator)
         gap = density_gap(

@@ -31,7 +31,7 @@ def unit_boxplots(mean, log_var, threshold=0.01, path=None):
     active_units(mean, threshold)  # validates `threshold`
     active = unit_variances(mean) > threshold  # the rule of kvae.metrics.active_units
     units = mean.shape[1]
-    colors = [ACTIVE_COLOR for a in active]
+    colors = [ACTIVE_COLOR if a else INACTIVE_COLOR for a in active]
     figure = new_figure((max(4.0, 0.35 * units + 1.5), 6.0))
     top, bottom = figure.subplots(2, 1, sharex=True)
     positions = np.arange(units)

@@ -18,8 +18,9 @@ POSTERIORS = {
 }
 
 
-def get(identifier, latent_dim, seed=None):
-    """A posterior layer from a name in `POSTERIORS` or an instance (returned as is)."""
+def get(identifier, latent_dim, seed=None, **kwargs):
+    """A posterior layer from a name in `POSTERIORS` (with constructor `kwargs`), a serialised config or an
+    instance (returned as is)."""
     if isinstance(identifier, GaussianPosterior):
         if identifier.latent_dim != latent_dim:
             raise ValueError(
@@ -30,7 +31,7 @@ def get(identifier, latent_dim, seed=None):
         return keras.saving.deserialize_keras_object(identifier)
     if identifier not in POSTERIORS:
         raise ValueError(f"Unknown `posterior` {identifier!r}; expected one of {sorted(POSTERIORS)} or a layer.")
-    return POSTERIORS[identifier](latent_dim=latent_dim, seed=seed)
+    return POSTERIORS[identifier](latent_dim=latent_dim, seed=seed, **kwargs)
 
 
 __all__ = [

@@ -52,6 +52,7 @@ class GaussianPosterior(keras.layers.Layer):
     """
 
     variance_units = None
+    factorized = True  # log_prob is per unit
 
     def __init__(self, latent_dim, seed=None, **kwargs):
         super().__init__(**kwargs)

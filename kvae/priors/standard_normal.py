@@ -20,6 +20,8 @@ class StandardNormal(keras.layers.Layer):
     (5, 8)
     """
 
+    factorized = True  # log_prob is per unit (a product density); mixtures return the joint with a trailing 1
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed

@@ -1,0 +1,60 @@
+"""Uniform prior on the unit hypersphere S^{D-1}, the prior of the von Mises-Fisher posterior."""
+
+import math
+
+import keras
+from keras import ops
+
+
+def log_sphere_area(dim):
+    """log A_D of the unit hypersphere S^{D-1} in R^D: A_D = 2 pi^{D/2} / Gamma(D/2) (A_2 = 2 pi, A_3 = 4 pi)."""
+    return math.log(2.0) + 0.5 * dim * math.log(math.pi) - math.lgamma(0.5 * dim)
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class HypersphericalUniform(keras.layers.Layer):
+    """Uniform prior p(z) = 1 / A_D on the unit hypersphere S^{D-1} (D = latent_dim, read from `z`).
+
+    Prior interface (see `StandardNormal`), with one convention of its own: its density is a *joint* density on the
+    sphere (it does not factor over latent units), so
+    - `log_prob(z)` returns -log A_D with a trailing axis of size 1, (..., 1); summing over the last axis, as the
+      objectives do, gives the joint log-density;
+    - `kl(mean, log_var)` returns None: a Gaussian posterior has no closed form against it, and the closed-form
+      KL(vMF || uniform) is supplied by the `VonMisesFisher` posterior itself, whose `kl(mean, log_var, prior)`
+      recognises this prior;
+    - `sample(n, latent_dim)` draws (n, D) points uniformly on the sphere (normalised standard normal draws) with
+      the layer's own `SeedGenerator`.
+
+    Use it with `kvae.posteriors.VonMisesFisher` (the hyperspherical VAE of Davidson et al., 2018).
+
+    Example:
+    >>> prior = HypersphericalUniform(seed=0)
+    >>> prior.sample(5, 8).shape
+    (5, 8)
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def log_prob(self, z):
+        dim = z.shape[-1]
+        if dim is None:
+            raise ValueError("`HypersphericalUniform.log_prob` needs a known last axis (the latent dimension).")
+        return ops.zeros_like(z[..., :1]) - log_sphere_area(int(dim))
+
+    def kl(self, mean, log_var):
+        return None
+
+    def sample(self, n, latent_dim):
+        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 2:
+            raise ValueError(f"`latent_dim` must be an integer >= 2 for a hypersphere, got {latent_dim!r}.")
+        eps = keras.random.normal((n, latent_dim), seed=self.seed_generator)
+        return eps / ops.sqrt(ops.maximum(ops.sum(ops.square(eps), axis=-1, keepdims=True), 1e-30))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"seed": self.seed})
+        return config

@@ -1,0 +1,396 @@
+"""Tests for kvae.TextVAE: vocabulary building and saving, inputs, masking, training, overfitting a handful of
+sentences, decoding (greedy, beam, sample), saving, seeding, presets and argument checking.
+
+Backend independent: run under KERAS_BACKEND=tensorflow, jax and torch. Models are tiny (embedding 16, LSTM 32,
+latent 4) and every test but the shared overfitting fixture trains for a few steps only.
+"""
+
+import collections
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kvae
+
+SENTENCES = ["the cat sat on the mat", "a dog runs in the park", "two men play chess", "she reads a long book"]
+SPECIALS = ["<pad>", "<unk>", "<bos>", "<eos>"]
+SIZES = {"latent_dim": 4, "embedding_dim": 16, "hidden_dim": 32}
+
+
+def expected_vocabulary(texts):
+    """Special tokens, then words by decreasing count, ties alphabetical (computed independently of the library)."""
+    counts = collections.Counter(w for t in texts for w in t.lower().split())
+    return SPECIALS + [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+VOCABULARY = expected_vocabulary(SENTENCES)
+
+
+def tiny(**kwargs):
+    return kvae.TextVAE(**{**SIZES, **kwargs})
+
+
+def same_config(a, b):
+    """Configs compared as they are written to a `.keras` file (tuples and lists are the same there)."""
+    return json.loads(json.dumps(a, sort_keys=True)) == json.loads(json.dumps(b, sort_keys=True))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(1234)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A tiny diagonal-posterior TextVAE overfitted on the 4 sentences (Beta(0.05), Adam 1e-2, 100 steps)."""
+    keras.utils.set_random_seed(0)
+    model = tiny(posterior="diagonal", objective=kvae.objectives.Beta(beta=0.05), learning_rate=1e-2, seed=0)
+    history = model.fit(SENTENCES * 16, epochs=25, batch_size=16, verbose=0)
+    return model, history.history
+
+
+@pytest.fixture(scope="module")
+def reloaded(trained, tmp_path_factory):
+    model, _ = trained
+    path = tmp_path_factory.mktemp("text_vae") / "text_vae.keras"
+    model.save(path)
+    return keras.saving.load_model(path)
+
+
+# ------------------------------------------------------------------------------------------------ vocabulary
+def test_vocabulary_built_on_first_fit_from_list(trained):
+    model, _ = trained
+    assert model.has_vocabulary
+    assert model.tokenizer.vocabulary == VOCABULARY
+    assert model.tokenizer.vocabulary_size == len(VOCABULARY) == 22
+    assert model.get_config()["vocabulary"] == VOCABULARY
+    # Encoder and decoder are sized by the vocabulary.
+    assert model.encoder.vocabulary_size == model.decoder.vocabulary_size == len(VOCABULARY)
+    ids = model.texts_to_ids(["the dog", "unseen words"])
+    np.testing.assert_array_equal(ids, [[2, VOCABULARY.index("the"), VOCABULARY.index("dog"), 3], [2, 1, 1, 3]])
+
+
+def test_vocabulary_from_tf_data_of_strings(capsys):
+    model = tiny(seed=0)
+    assert not model.has_vocabulary
+    dataset = tf.data.Dataset.from_tensor_slices(SENTENCES).batch(2)  # batches of strings
+    history = model.fit(dataset, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model.tokenizer.vocabulary == VOCABULARY
+    assert "vocabulary size 22" in capsys.readouterr().out
+    # A dataset of scalar strings works the same way.
+    other = tiny(seed=0)
+    other.as_dataset(tf.data.Dataset.from_tensor_slices(SENTENCES), build_vocabulary=True)
+    assert other.tokenizer.vocabulary == VOCABULARY
+
+
+def test_vocabulary_from_tfds_style_dict_dataset():
+    dataset = tf.data.Dataset.from_tensor_slices({"text": SENTENCES, "label": [0, 1, 2, 3]}).batch(2)
+    model = tiny(seed=0)
+    history = model.fit(dataset, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model.tokenizer.vocabulary == VOCABULARY
+    # In-memory dicts give the same encodings as the sentences themselves.
+    np.testing.assert_allclose(
+        model.encode({"text": SENTENCES, "label": np.arange(4)}), model.encode(SENTENCES), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(model.encode(dataset), model.encode(SENTENCES), rtol=1e-5, atol=1e-6)
+
+
+def test_vocabulary_from_dict_with_custom_text_key():
+    model = tiny(text_key="sentence", seed=0)
+    model.as_dataset({"sentence": SENTENCES, "label": np.arange(4)}, build_vocabulary=True)
+    assert model.tokenizer.vocabulary == VOCABULARY
+    with pytest.raises(ValueError, match="sentence"):
+        tiny(text_key="sentence").fit({"text": SENTENCES}, epochs=1, verbose=0)
+    dataset = tf.data.Dataset.from_tensor_slices({"text": SENTENCES})
+    with pytest.raises(ValueError, match="sentence"):
+        tiny(text_key="sentence").fit(dataset, epochs=1, verbose=0)
+
+
+def test_vocabulary_capped_by_max_vocabulary():
+    model = tiny(max_vocabulary=6)
+    model.as_dataset(SENTENCES, build_vocabulary=True)
+    assert model.tokenizer.vocabulary == VOCABULARY[:6]  # the two most frequent words: "the", "a"
+    assert model.texts_to_ids(["the cat"]).tolist() == [[2, 4, 1, 3]]
+
+
+def test_vocabulary_saved_and_restored(trained, reloaded):
+    model, _ = trained
+    assert type(reloaded) is kvae.TextVAE
+    assert reloaded.tokenizer.vocabulary == model.tokenizer.vocabulary == VOCABULARY
+    np.testing.assert_array_equal(reloaded.texts_to_ids(SENTENCES), model.texts_to_ids(SENTENCES))
+
+
+def test_vocabulary_passed_to_constructor_and_fit_on_ids():
+    model = tiny(vocabulary=VOCABULARY, seed=0)
+    assert model.has_vocabulary and model.tokenizer.vocabulary == VOCABULARY
+    ids = model.texts_to_ids(SENTENCES * 4)
+    assert ids.dtype.kind in "iu" and ids.shape == (16, 8)
+    history = model.fit(ids, epochs=2, batch_size=8, verbose=0).history
+    assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
+    assert model.tokenizer.vocabulary == VOCABULARY  # ids do not touch the vocabulary
+    assert model.encode(ids[:4]).shape == (4, 4)
+
+
+# ---------------------------------------------------------------------------------------------------- masking
+def test_encodings_ignore_extra_padding(trained):
+    model, _ = trained
+    ids = model.texts_to_ids(SENTENCES)  # (4, 8), padded to the longest sentence
+    mean, log_var = model.encode(ids, return_log_var=True)
+    for extra in (1, 5, 17):
+        padded = np.pad(ids, [(0, 0), (0, extra)], constant_values=model.tokenizer.pad_id)
+        padded_mean, padded_log_var = model.encode(padded, return_log_var=True)
+        np.testing.assert_allclose(padded_mean, mean, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(padded_log_var, log_var, rtol=1e-5, atol=1e-5)
+    # Each sentence on its own (no padding at all) encodes as it does inside the padded batch.
+    for i, sentence in enumerate(SENTENCES):
+        alone = model.texts_to_ids([sentence])
+        assert alone.shape[1] == len(sentence.split()) + 2
+        np.testing.assert_allclose(model.encode(alone)[0], mean[i], rtol=1e-5, atol=1e-5)
+    # Strings and their ids agree, and different sentences have different codes.
+    np.testing.assert_allclose(model.encode(SENTENCES), mean, rtol=1e-5, atol=1e-6)
+    assert np.min(np.abs(mean[:, None] - mean[None]).sum(-1) + np.eye(4) * 1e9) > 1e-3
+
+
+# ------------------------------------------------------------------------------------------------- training
+def test_training_lowers_loss(trained):
+    _, history = trained
+    for key in ("loss", "rec", "kl", "reg", "beta"):
+        assert key in history, f"missing {key!r} in {sorted(history)}"
+        assert np.all(np.isfinite(history[key]))
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["rec"][-1] < 0.5 * history["rec"][0]
+    np.testing.assert_allclose(np.add(history["rec"], history["reg"]), history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(history["reg"], 0.05 * np.asarray(history["kl"]), rtol=1e-4)
+
+
+def test_overfits_and_reconstructs_greedily(trained):
+    model, _ = trained
+    assert model.reconstruct(SENTENCES) == SENTENCES
+
+
+def test_encode_shapes(trained):
+    model, _ = trained
+    mean, log_var = model.encode(SENTENCES, return_log_var=True)
+    assert mean.shape == log_var.shape == (4, 4)
+    assert np.all(np.ptp(log_var, axis=1) > 0)  # diagonal posterior: one variance per unit
+    assert model.encode("the cat sat on the mat").shape == (1, 4)
+
+
+def test_beam_and_sample_decoding(trained):
+    model, _ = trained
+    words = set(VOCABULARY)
+    beam = model.reconstruct(SENTENCES, method="beam", num_beams=3)
+    sampled = model.reconstruct(SENTENCES, method="sample", seed=1)
+    for out in (beam, sampled):
+        assert isinstance(out, list) and len(out) == 4
+        assert all(isinstance(s, str) for s in out)
+        assert all(set(s.split()) <= words for s in out)
+    assert beam == SENTENCES  # beam search finds the overfitted sentences too
+    # Sampling at a near-zero temperature is greedy decoding.
+    assert model.reconstruct(SENTENCES, method="sample", temperature=1e-4, seed=2) == SENTENCES
+
+
+def test_decode_max_length(trained):
+    model, _ = trained
+    out = model.reconstruct(SENTENCES, max_length=2)
+    assert len(out) == 4
+    assert all(len(s.split()) <= 2 for s in out)
+    assert [s.split() for s in out] == [s.split()[:2] for s in SENTENCES]
+
+
+def test_generate(trained):
+    model, _ = trained
+    out = model.generate(5)
+    assert isinstance(out, list) and len(out) == 5
+    assert all(isinstance(s, str) and set(s.split()) <= set(VOCABULARY) for s in out)
+    assert len(model.sample(2)) == 2
+
+
+def test_interpolate(trained):
+    model, _ = trained
+    path = model.interpolate(SENTENCES[0], SENTENCES[1], steps=5)
+    assert isinstance(path, list) and len(path) == 5
+    assert all(isinstance(s, str) for s in path)
+    ends = model.reconstruct([SENTENCES[0], SENTENCES[1]])
+    assert path[0] == ends[0] == SENTENCES[0]
+    assert path[-1] == ends[1] == SENTENCES[1]
+
+
+# --------------------------------------------------------------------------------------------------- saving
+def test_save_load_same_encodings_and_reconstructions(trained, reloaded):
+    model, _ = trained
+    assert same_config(reloaded.get_config(), model.get_config())
+    mean, log_var = model.encode(SENTENCES, return_log_var=True)
+    loaded_mean, loaded_log_var = reloaded.encode(SENTENCES, return_log_var=True)
+    np.testing.assert_allclose(loaded_mean, mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded_log_var, log_var, rtol=1e-5, atol=1e-6)
+    assert reloaded.reconstruct(SENTENCES) == model.reconstruct(SENTENCES) == SENTENCES
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    assert reloaded.decode(z) == model.decode(z)
+
+
+# -------------------------------------------------------------------------------------------------- seeding
+def _seeded_history(seed):
+    keras.utils.set_random_seed(seed)
+    model = tiny(seed=seed, learning_rate=1e-2)
+    history = model.fit(np.array(SENTENCES * 4), epochs=2, batch_size=8, verbose=0).history
+    return model, history
+
+
+def test_seeded_fit_is_deterministic_numpy_strings():
+    first_model, first = _seeded_history(5)
+    second_model, second = _seeded_history(5)
+    # A NumPy array of str builds the same vocabulary as a list.
+    assert first_model.tokenizer.vocabulary == second_model.tokenizer.vocabulary == VOCABULARY
+    for key in ("loss", "rec", "kl", "reg"):
+        np.testing.assert_array_equal(first[key], second[key])
+    assert first["loss"][-1] != first["loss"][0]
+    np.testing.assert_array_equal(first_model.encode(SENTENCES), second_model.encode(SENTENCES))
+
+
+# ---------------------------------------------------------------------------------------------------- presets
+def test_from_preset():
+    model = kvae.TextVAE.from_preset("snli")
+    assert (model.embedding_dim, model.hidden_dim, model.latent_dim) == (50, 128, 8)
+    overridden = kvae.TextVAE.from_preset("snli", latent_dim=16)
+    assert (overridden.embedding_dim, overridden.hidden_dim, overridden.latent_dim) == (50, 128, 16)
+    with pytest.raises(ValueError, match="preset"):
+        kvae.TextVAE.from_preset("unknown")
+
+
+# --------------------------------------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize("empty", [[], np.array([], dtype=str)])
+def test_fit_empty_raises(empty):
+    with pytest.raises(ValueError, match="`x`.*empty"):
+        tiny().fit(empty, epochs=1, verbose=0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TextVAE._texts falls back to np.asarray(x) for a list that is not all str: ['a b', 3] becomes the str "
+    "array ['a b', '3'] and is accepted as sentences (the vocabulary gets the word '3') instead of a ValueError.",
+)
+@pytest.mark.parametrize("mixed", [["a dog runs", 3], [2, 5, "the cat"]])
+def test_mixed_strings_and_ints_raise(mixed):
+    model = tiny()
+    with pytest.raises(ValueError, match="`x`"):
+        model.as_dataset(mixed, build_vocabulary=True)
+
+
+def test_encode_rejects_arrays_that_are_neither_sentences_nor_ids(trained):
+    model, _ = trained
+    # A (N, T) int array is ids; a float array or a 2-D array of str is neither ids nor sentences.
+    with pytest.raises(ValueError, match="`texts`"):
+        model.encode(np.array([[2.0, 5.0, 3.0]]))
+    with pytest.raises(ValueError, match="`texts`"):
+        model.encode(np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match="`texts`.*shape"):
+        model.encode(np.array([2, 5, 3]))
+
+
+@pytest.mark.parametrize("bad_id", [22, 999, -1])
+def test_ids_out_of_vocabulary_range(trained, bad_id):
+    model, _ = trained
+    ids = np.array([[2, 4, bad_id, 3]])
+    with pytest.raises(ValueError, match="vocabulary range"):
+        model.encode(ids)
+    with pytest.raises(ValueError, match="`x`.*vocabulary range"):
+        model.fit(ids, epochs=1, verbose=0)
+
+
+def test_model_without_vocabulary():
+    model = tiny()
+    assert not model.has_vocabulary
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.encode(SENTENCES)
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.encode(np.array([[2, 4, 3]]))
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.decode(np.zeros((1, 4), "float32"))
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.generate(2)
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.reconstruct(SENTENCES)
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.fit(np.array([[2, 4, 3]] * 4), epochs=1, verbose=0)  # ids cannot build a vocabulary
+    with pytest.raises(ValueError, match="vocabulary"):
+        model.evaluate(SENTENCES, verbose=0)
+
+
+def test_unknown_decoding_method(trained):
+    model, _ = trained
+    with pytest.raises(ValueError, match="method"):
+        model.reconstruct(SENTENCES, method="foo")
+    with pytest.raises(ValueError, match="method"):
+        model.generate(2, method="topk")
+
+
+@pytest.mark.parametrize("shape", [(2, 5), (4,), (1, 2, 4), (2, 3)])
+def test_decode_bad_z_shape(trained, shape):
+    model, _ = trained
+    with pytest.raises(ValueError, match="`z`"):
+        model.decode(np.zeros(shape, "float32"))
+
+
+def test_decode_non_finite_z(trained):
+    model, _ = trained
+    z = np.zeros((2, 4), "float32")
+    z[1, 2] = np.nan
+    with pytest.raises(ValueError, match="`z`"):
+        model.decode(z)
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, None])
+def test_generate_bad_n(trained, n):
+    model, _ = trained
+    with pytest.raises(ValueError, match="`n`"):
+        model.generate(n)
+
+
+@pytest.mark.parametrize("steps", [1, 0, 2.5])
+def test_interpolate_bad_steps(trained, steps):
+    model, _ = trained
+    with pytest.raises(ValueError, match="`steps`"):
+        model.interpolate(SENTENCES[0], SENTENCES[1], steps=steps)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"latent_dim": -1}, "latent_dim"),
+        ({"embedding_dim": 0}, "embedding_dim"),
+        ({"hidden_dim": -3}, "hidden_dim"),
+        ({"posterior": "foo"}, "posterior"),
+        ({"objective": "foo"}, "objective"),
+        ({"max_vocabulary": 4}, "max_vocabulary"),
+        ({"max_length": 0}, "max_length"),
+        ({"vocabulary": ["a", "a"]}, "vocabulary"),
+        ({"vocabulary": ["a"], "word_dropout": 1.0}, "word_dropout"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        tiny(**kwargs)
+
+
+def test_long_sentences_truncated_with_warning():
+    model = tiny(vocabulary=VOCABULARY, max_length=3, seed=0)
+    long_sentence = "the cat sat on the mat"
+    with pytest.warns(UserWarning, match="truncated"):
+        ids = model.texts_to_ids([long_sentence, "two men"])
+    np.testing.assert_array_equal(ids[0], model.texts_to_ids(["the cat sat"])[0])
+    assert ids.shape == (2, 5)  # max_length words + <bos> + <eos>
+    with pytest.warns(UserWarning, match="truncated"):
+        truncated = model.encode([long_sentence])
+    np.testing.assert_allclose(truncated, model.encode(["the cat sat"]), rtol=1e-6, atol=1e-6)
+    # The training pipeline truncates (and warns) too.
+    with pytest.warns(UserWarning, match="truncated"):
+        dataset = model.as_dataset(SENTENCES)
+    lengths = [int((batch != 0).sum(axis=1).max()) for batch in dataset.as_numpy_iterator()]
+    assert max(lengths) == 5
