@@ -3,7 +3,19 @@
 Set `KERAS_BACKEND` before the first `import keras` / `import kvae`.
 """
 
-from kvae import datasets, decoders, encoders, likelihoods, metrics, objectives, posteriors, priors, tokenizers
+from kvae import (
+    datasets,
+    decoders,
+    encoders,
+    likelihoods,
+    metrics,
+    objectives,
+    plotting,
+    posteriors,
+    priors,
+    probes,
+    tokenizers,
+)
 from kvae.models import AE, VAE, ImageVAE, TextVAE
 from kvae.registry import create_model, list_models, list_objectives, list_posteriors, list_priors
 
@@ -25,7 +37,9 @@ __all__ = [
     "list_priors",
     "metrics",
     "objectives",
+    "plotting",
     "posteriors",
     "priors",
+    "probes",
     "tokenizers",
 ]

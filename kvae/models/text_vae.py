@@ -337,7 +337,7 @@ class TextVAE(VAE):
         else:
             sampler = keras_hub.samplers.RandomSampler(temperature=temperature, seed=seed)
         n = z.shape[0]
-        prompt = np.full((n, max_length + 2), tok.pad_id, dtype="int32")
+        prompt = np.full((n, max_length + 1), tok.pad_id, dtype="int32")
         prompt[:, 0] = tok.bos_id
         mask = np.zeros_like(prompt, dtype=bool)
         mask[:, 0] = True

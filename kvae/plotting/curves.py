@@ -14,7 +14,8 @@ def interpolation_curves(result, path=None):
         matplotlib Figure with one Axes.
 
     Example:
-        >>> interpolation_curves(kvae.probes.interpolation_smoothness(model, pairs), path="smooth.png")  # doctest: +SKIP
+        >>> result = kvae.probes.interpolation_smoothness(model, pairs)  # doctest: +SKIP
+        >>> interpolation_curves(result, path="smoothness.png")  # doctest: +SKIP
     """
     try:
         lambdas = np.asarray(result["lambdas"], dtype=np.float64)

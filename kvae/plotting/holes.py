@@ -4,6 +4,9 @@ import numpy as np
 
 from kvae.plotting._figure import as_log_var, as_matrix, finish, new_figure
 
+SAMPLES_LABEL = "aggregated posterior samples"
+MEANS_LABEL = "posterior means"
+
 
 def aggregate_posterior(mean, log_var, units=None, samples_per_example=1, path=None, seed=0):
     """Samples of the aggregated posterior and the posterior centres on two latent units, over the prior density.
@@ -65,8 +68,8 @@ def aggregate_posterior(mean, log_var, units=None, samples_per_example=1, path=N
     ax = figure.subplots()
     ax.contour(gx, gy, density, levels=8, colors="0.45", linewidths=0.8)
     handles = [
-        ax.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.3, color="tab:blue", label="aggregated posterior samples"),
-        ax.scatter(centres[:, 0], centres[:, 1], s=8, alpha=0.8, color="tab:red", marker="x", label="posterior means"),
+        ax.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.3, color="tab:blue", label=SAMPLES_LABEL),
+        ax.scatter(centres[:, 0], centres[:, 1], s=8, alpha=0.8, color="tab:red", marker="x", label=MEANS_LABEL),
         Line2D([], [], color="0.45", linewidth=0.8, label="prior N(0, I) density"),
     ]
     ax.set_xlim(-extent, extent)

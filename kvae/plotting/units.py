@@ -56,6 +56,6 @@ def unit_boxplots(mean, log_var, threshold=0.01, path=None):
         title=f"Var(mean) > {threshold:g}",
         title_fontsize=8,
         fontsize=8,
-        loc="upper right",
+        loc="best",
     )
     return finish(figure, path)
