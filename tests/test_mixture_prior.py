@@ -52,7 +52,10 @@ def scipy_log_prob(z, means, log_vars, logits):
     return logsumexp(np.stack(terms, -1), axis=-1)
 
 
-def random_parameters(rng, c, d, isotropic):
+C, D, N = 3, 4, 8  # one set of shapes for the small tests (JAX compiles each new shape once, eagerly)
+
+
+def random_parameters(rng, isotropic, c=C, d=D):
     means = rng.normal(size=(c, d)) * 2.0
     log_vars = rng.normal(size=(c, 1 if isotropic else d)) * 0.7
     logits = rng.normal(size=(c,))
@@ -63,12 +66,11 @@ def random_parameters(rng, c, d, isotropic):
 @pytest.mark.parametrize("isotropic", [False, True])
 def test_log_prob_matches_scipy(isotropic):
     rng = np.random.default_rng(0 if isotropic else 1)
-    c, d = 4, 5
-    means, log_vars, logits = random_parameters(rng, c, d, isotropic)
+    means, log_vars, logits = random_parameters(rng, isotropic)
     prior = make_prior(means, log_vars, logits, isotropic)
-    z = rng.normal(size=(3, 7, d)) * 3.0  # any leading shape
+    z = rng.normal(size=(2, N, D)) * 3.0  # any leading shape
     got = np_(prior.log_prob(tensor(z)))
-    assert got.shape == (3, 7, 1)
+    assert got.shape == (2, N, 1)
     np.testing.assert_allclose(got[..., 0], scipy_log_prob(z, means, log_vars, logits), rtol=1e-4, atol=1e-3)
 
 
@@ -77,10 +79,10 @@ def test_log_prob_is_stable_in_high_dimension_and_far_away(isotropic):
     """32 dims and points far from every mean: the components' densities underflow in linear space, the
     log-sum-exp stays finite and exact."""
     rng = np.random.default_rng(2)
-    c, d = 5, 32
-    means, log_vars, logits = random_parameters(rng, c, d, isotropic)
+    d = 32
+    means, log_vars, logits = random_parameters(rng, isotropic, d=d)
     prior = make_prior(means, log_vars, logits, isotropic)
-    z = np.concatenate([rng.normal(size=(4, d)) * 10.0, np.full((1, d), 1e3), np.full((1, d), -3e3)])
+    z = np.concatenate([rng.normal(size=(N - 2, d)) * 10.0, np.full((1, d), 1e3), np.full((1, d), -3e3)])
     got = np_(prior.log_prob(tensor(z)))[:, 0]
     assert np.all(np.isfinite(got))
     want = scipy_log_prob(z, means, log_vars, logits)
@@ -89,9 +91,8 @@ def test_log_prob_is_stable_in_high_dimension_and_far_away(isotropic):
 
 
 def test_single_standard_component_is_the_standard_normal():
-    d = 6
-    prior = make_prior(np.zeros((1, d)), np.zeros((1, d)), np.zeros((1,)), isotropic=False)
-    z = tensor(np.random.default_rng(3).normal(size=(10, d)) * 2.0)
+    prior = make_prior(np.zeros((1, D)), np.zeros((1, D)), np.zeros((1,)), isotropic=False)
+    z = tensor(np.random.default_rng(3).normal(size=(N, D)) * 2.0)
     want = np_(ops.sum(StandardNormal().log_prob(z), axis=-1, keepdims=True))
     np.testing.assert_allclose(np_(prior.log_prob(z)), want, rtol=1e-6, atol=1e-5)
 
@@ -99,24 +100,24 @@ def test_single_standard_component_is_the_standard_normal():
 def test_isotropic_variance_is_shared_across_units():
     """Isotropic: one log-variance per component, the same as a diagonal prior with that value in every unit."""
     rng = np.random.default_rng(4)
-    means, log_vars, logits = random_parameters(rng, 3, 4, isotropic=True)
+    means, log_vars, logits = random_parameters(rng, isotropic=True)
     iso = make_prior(means, log_vars, logits, isotropic=True)
-    diag = make_prior(means, np.repeat(log_vars, 4, axis=1), logits, isotropic=False)
-    assert [tuple(w.shape) for w in iso.weights] == [(3, 4), (3, 1), (3,)]
-    z = tensor(rng.normal(size=(8, 4)))
+    diag = make_prior(means, np.repeat(log_vars, D, axis=1), logits, isotropic=False)
+    assert [tuple(w.shape) for w in iso.weights] == [(C, D), (C, 1), (C,)]
+    z = tensor(rng.normal(size=(N, D)))
     np.testing.assert_allclose(np_(iso.log_prob(z)), np_(diag.log_prob(z)), rtol=1e-5)
 
 
 def test_kl_has_no_closed_form_and_defaults():
     prior = MixtureOfGaussians(seed=0)
-    prior.build((None, 3))
-    assert prior.kl(tensor(np.zeros((2, 3))), tensor(np.zeros((2, 3)))) is None
-    assert [tuple(w.shape) for w in prior.weights] == [(5, 3), (5, 3), (5,)]
+    prior.build((None, D))
+    assert prior.kl(tensor(np.zeros((N, D))), tensor(np.zeros((N, D)))) is None
+    assert [tuple(w.shape) for w in prior.weights] == [(5, D), (5, D), (5,)]
     assert np.all(np_(prior.log_vars) == 0) and np.all(np_(prior.logits) == 0)
     assert np.std(np_(prior.means)) > 0.3  # spread out, not all at the origin
     assert len(prior.trainable_weights) == 3
     fixed = MixtureOfGaussians(learn_weights=False)
-    fixed.build((None, 3))
+    fixed.build((None, D))
     assert len(fixed.trainable_weights) == 2 and all(w is not fixed.logits for w in fixed.trainable_weights)
 
 
@@ -127,17 +128,17 @@ def test_invalid_arguments():
     prior = MixtureOfGaussians()
     with pytest.raises(ValueError, match="not built"):
         prior.sample(3, 2)
-    prior.build((None, 2))
+    prior.build((None, D))
     with pytest.raises(ValueError, match="latent size"):
-        prior.sample(3, 4)
+        prior.sample(3, D + 1)
 
 
 # ---------------------------------------------------------------------------------------------------- sampling
 @pytest.mark.parametrize("isotropic", [False, True])
 def test_samples_match_mixture_moments(isotropic):
     rng = np.random.default_rng(5)
-    c, d, n = 3, 3, 20000
-    means, log_vars, logits = random_parameters(rng, c, d, isotropic)
+    c, d, n = C, D, 20000
+    means, log_vars, logits = random_parameters(rng, isotropic)
     prior = make_prior(means, log_vars, logits, isotropic, seed=7)
     z = np_(prior.sample(n, d)).astype("float64")
     assert z.shape == (n, d) and np.all(np.isfinite(z))
@@ -153,8 +154,9 @@ def test_samples_match_mixture_moments(isotropic):
 @pytest.mark.parametrize("learn_weights", [True, False])
 def test_sampling_respects_mixture_weights(learn_weights):
     """Well separated components (means 20 apart, std 0.1): the nearest mean tells each draw's component."""
-    c, d, n = 3, 2, 6000
-    means = np.array([[-20.0, 0.0], [0.0, 0.0], [20.0, 0.0]])
+    c, d, n = C, D, 20000
+    means = np.zeros((c, d))
+    means[:, 0] = [-20.0, 0.0, 20.0]
     logits = np.log([0.6, 0.3, 0.1]) if learn_weights else np.zeros(c)
     prior = make_prior(means, np.full((c, d), 2 * math.log(0.1)), logits, isotropic=False,
                        learn_weights=learn_weights, seed=11)
@@ -167,10 +169,10 @@ def test_sampling_respects_mixture_weights(learn_weights):
 
 
 def test_sampling_is_seeded():
-    a, b = (make_prior(np.eye(3), np.zeros((3, 3)), np.zeros(3), False, seed=3) for _ in range(2))
-    first = np_(a.sample(50, 3))
-    np.testing.assert_array_equal(first, np_(b.sample(50, 3)))
-    assert not np.array_equal(first, np_(a.sample(50, 3)))  # fresh draws on the next call
+    a, b = (make_prior(np.eye(C, D), np.zeros((C, D)), np.zeros(C), False, seed=3) for _ in range(2))
+    first = np_(a.sample(50, D))
+    np.testing.assert_array_equal(first, np_(b.sample(50, D)))
+    assert not np.array_equal(first, np_(a.sample(50, D)))  # fresh draws on the next call
 
 
 # --------------------------------------------------------------------------------------- objectives and models
@@ -178,8 +180,8 @@ def test_kl_terms_uses_the_joint_prior_density():
     """Without a closed form the per-example KL is sum_u log q(z_u|x) - log p(z), with the JOINT log p(z) counted
     once (not once per unit)."""
     rng = np.random.default_rng(6)
-    b, d = 4, 5
-    means, log_vars, logits = random_parameters(rng, 3, d, False)
+    b, d = N, D
+    means, log_vars, logits = random_parameters(rng, False)
     prior = make_prior(means, log_vars, logits, isotropic=False)
     mean, log_var = rng.normal(size=(b, d)), rng.normal(size=(b, d)) * 0.3 - 1.0
     z = mean + np.exp(0.5 * log_var) * rng.normal(size=(b, d))
@@ -188,6 +190,15 @@ def test_kl_terms_uses_the_joint_prior_density():
     assert kl_units is None
     log_q = stats.norm(mean, np.exp(0.5 * log_var)).logpdf(z).sum(-1)
     np.testing.assert_allclose(np_(kl), log_q - scipy_log_prob(z, means, log_vars, logits), rtol=1e-4, atol=1e-3)
+
+
+def test_density_gap_marginal_is_refused_for_the_joint_prior():
+    """The mixture has no per-unit factors: the marginal density gap is not defined for it."""
+    prior = make_prior(*random_parameters(np.random.default_rng(7), False), isotropic=False)
+    assert prior.factorized is False
+    outputs = {"z_mean": tensor(np.zeros((N, D))), "z_log_var": tensor(np.zeros((N, D)))}
+    with pytest.raises(ValueError, match="marginal=False"):
+        DensityGap(samples=2, marginal=True).regularizer(outputs, None, None, IsotropicGaussian(D), prior, 0.0)
 
 
 LATENT = 32
@@ -199,26 +210,22 @@ def images(n=128):
 
 def mog_model(objective="elbo", **kwargs):
     prior = MixtureOfGaussians(components=3, isotropic=True, seed=0)
-    model = kvae.ImageVAE(posterior="isotropic", prior=prior, hidden_dims=(32,), objective=objective, seed=0, **kwargs)
+    model = kvae.ImageVAE(
+        posterior="isotropic", prior=prior, hidden_dims=(32,), latent_dim=LATENT, objective=objective, seed=0, **kwargs
+    )
     return model, prior
 
 
-def build_prior(model):
-    """Models that do not build their prior yet: build it before `fit` (a no-op once they do)."""
-    if not model.prior.built:
-        model.prior.build((None, model.latent_dim))
-
-
 def test_model_builds_its_prior():
-    model, prior = mog_model(latent_dim=4, image_shape=(8, 8))
+    model, prior = mog_model(image_shape=(8, 8))
     model.build((None, 8, 8))
-    assert prior.built and tuple(prior.means.shape) == (3, 4)
+    assert prior.built and tuple(prior.means.shape) == (3, LATENT)
     assert all(any(w is v for v in model.trainable_weights) for w in prior.trainable_weights)
 
 
 def test_image_vae_trains_with_mixture_prior_and_saves(tmp_path):
     model, prior = mog_model(image_shape=(8, 8))
-    build_prior(model)
+    model.build((None, 8, 8))  # builds the prior too
     before = np_(prior.means).copy()
     x = images()
     history = model.fit(x, epochs=2, batch_size=32, verbose=0)
@@ -226,7 +233,6 @@ def test_image_vae_trains_with_mixture_prior_and_saves(tmp_path):
     assert np.all(np.isfinite(loss)) and loss[1] < loss[0]
     assert np.all(np.isfinite(history.history["kl"]))
     assert not np.allclose(np_(prior.means), before)  # the prior's means receive gradients
-    assert np.all(np.isfinite(model.sample(4)))
 
     path = str(tmp_path / "mog.keras")
     model.save(path)
@@ -245,8 +251,8 @@ def test_image_vae_trains_with_mixture_prior_and_saves(tmp_path):
     ids=["iwae", "density_gap_joint"],
 )
 def test_objectives_with_mixture_prior_give_finite_losses(objective):
-    model, prior = mog_model(objective=objective(), latent_dim=8, image_shape=(8, 8))
-    build_prior(model)
+    model, prior = mog_model(objective=objective(), image_shape=(8, 8))
+    model.build((None, 8, 8))  # builds the prior too
     before = np_(prior.means).copy()
     history = model.fit(images(64), epochs=1, batch_size=32, verbose=0)
     assert np.all(np.isfinite(history.history["loss"])) and np.all(np.isfinite(history.history["reg"]))

@@ -141,15 +141,15 @@ def test_encodings_ignore_extra_padding(trained):
     model, _ = trained
     ids = model.texts_to_ids(SENTENCES)  # (4, 8), padded to the longest sentence
     mean, log_var = model.encode(ids, return_log_var=True)
-    for extra in (1, 5, 17):
+    for extra in (3, 10):
         padded = np.pad(ids, [(0, 0), (0, extra)], constant_values=model.tokenizer.pad_id)
         padded_mean, padded_log_var = model.encode(padded, return_log_var=True)
         np.testing.assert_allclose(padded_mean, mean, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(padded_log_var, log_var, rtol=1e-5, atol=1e-5)
     # Each sentence on its own (no padding at all) encodes as it does inside the padded batch.
-    for i, sentence in enumerate(SENTENCES):
-        alone = model.texts_to_ids([sentence])
-        assert alone.shape[1] == len(sentence.split()) + 2
+    for i in (2, 3):  # the two shorter sentences, padded inside `ids`
+        alone = model.texts_to_ids([SENTENCES[i]])
+        assert alone.shape[1] == len(SENTENCES[i].split()) + 2 < ids.shape[1]
         np.testing.assert_allclose(model.encode(alone)[0], mean[i], rtol=1e-5, atol=1e-5)
     # Strings and their ids agree, and different sentences have different codes.
     np.testing.assert_allclose(model.encode(SENTENCES), mean, rtol=1e-5, atol=1e-6)
@@ -195,12 +195,13 @@ def test_beam_and_sample_decoding(trained):
     assert model.reconstruct(SENTENCES, method="sample", temperature=1e-4, seed=2) == SENTENCES
 
 
-def test_decode_max_length(trained):
+def test_decode_max_length_is_the_maximum_number_of_words(trained):
     model, _ = trained
-    out = model.reconstruct(SENTENCES, max_length=2)
-    assert len(out) == 4
-    assert all(len(s.split()) <= 2 for s in out)
-    assert [s.split() for s in out] == [s.split()[:2] for s in SENTENCES]
+    for limit in (1, 2, 3):  # every sentence has more than 3 words
+        out = model.reconstruct(SENTENCES, max_length=limit)
+        assert [s.split() for s in out] == [s.split()[:limit] for s in SENTENCES]
+    beam = model.reconstruct(SENTENCES, method="beam", num_beams=2, max_length=2)
+    assert all(len(s.split()) <= 2 for s in beam)
 
 
 def test_generate(trained):
@@ -372,6 +373,8 @@ def test_interpolate_bad_steps(trained, steps):
         ({"max_length": 0}, "max_length"),
         ({"vocabulary": ["a", "a"]}, "vocabulary"),
         ({"vocabulary": ["a"], "word_dropout": 1.0}, "word_dropout"),
+        ({"decoder": "gru"}, "decoder"),
+        ({"bow_weight": -1.0}, "bow_weight"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, name):

@@ -6,6 +6,7 @@ import numbers
 import keras
 import numpy as np
 
+from kvae.metrics.evaluation import check_gaussian_posterior
 from kvae.metrics.latent import _check_int, _check_seed, active_units, kl, mutual_information
 
 __all__ = ["LatentMetricsCallback"]
@@ -80,6 +81,7 @@ class LatentMetricsCallback(keras.callbacks.Callback):
 
     def compute(self):
         """The metrics on the validation data with the current model: dict ``val_kl``, ``val_au``, ``val_mi``."""
+        check_gaussian_posterior(self.model)
         mean, log_var = self.model.encode(self.validation_data, return_log_var=True)
         mean = np.asarray(mean, dtype=np.float64)
         log_var = np.asarray(log_var, dtype=np.float64)

@@ -15,7 +15,22 @@ from kvae.metrics.latent import (
     unit_variances,
 )
 
-__all__ = ["evaluate_latent"]
+__all__ = ["evaluate_latent", "format_latent_metrics"]
+
+
+def check_gaussian_posterior(model):
+    """Raises a ValueError unless ``model``'s posterior is a (diagonal) Gaussian, the family the latent metrics
+    and the likelihood's posterior proposal assume (a von Mises-Fisher posterior, for one, is not)."""
+    posterior = getattr(model, "posterior", None)
+    if posterior is None:
+        return
+    from kvae.posteriors import GaussianPosterior
+
+    if not isinstance(posterior, GaussianPosterior) or type(posterior).log_prob is not GaussianPosterior.log_prob:
+        raise ValueError(
+            f"`model` has a {type(posterior).__name__} posterior; these metrics assume a Gaussian posterior "
+            "N(mean, diag(exp(log_var))) as returned by `encode(x, return_log_var=True)`."
+        )
 
 
 def _check_threshold(value, name):
@@ -52,6 +67,11 @@ def evaluate_latent(
     * ``mean_norm2`` ``||E[z]||^2`` and ``log_det_cov`` ``log det Cov[z]``
       of the aggregated posterior (:func:`posterior_shape`).
 
+    The posteriors must be Gaussian (a ``VonMisesFisher`` posterior is
+    rejected). A ``Deterministic`` posterior (``kvae.AE``) reports
+    ``log_var = 0``, so its codes are then scored as ``N(mean, I)``
+    posteriors: a convention, not the AE's (point-mass) posterior.
+
     The mutual information costs ``O(N^2 D)`` time and the consistent units
     ``O(samples N D)``: tens of seconds for ``N = 10000``, ``D = 32``.
 
@@ -84,6 +104,7 @@ def evaluate_latent(
     cu_threshold = _check_threshold(cu_threshold, "cu_threshold")
     if not hasattr(model, "encode"):
         raise ValueError(f"`model` must have an `encode` method (a kvae model); got {type(model).__name__}.")
+    check_gaussian_posterior(model)
     mean, log_var = model.encode(data, return_log_var=True, batch_size=batch_size)
     mean = np.asarray(mean, dtype=np.float64)
     log_var = np.asarray(log_var, dtype=np.float64)

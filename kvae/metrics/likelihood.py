@@ -158,10 +158,14 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
     ``log p(x|z)`` is ``-model.reconstruction_loss`` on the model's own decoder
     output: ``model.decoder(z)`` for image models, ``model.decoder(ids[:, :-1],
     z)`` with ``ids = model.texts_to_ids(sentences)`` for a ``TextVAE`` (the
-    sum over the predicted tokens, ``<eos>`` included). The posterior
-    parameters come from ``model.encode(x, return_log_var=True)``. Float
-    pixels in (0, 1) are scored as soft Bernoulli targets, as in training, so
-    ``log p(x)`` is then not a normalised likelihood.
+    sum over the predicted tokens, ``<eos>`` included). The posterior is the
+    Gaussian ``N(mean, diag(exp(log_var)))`` of ``model.encode(x,
+    return_log_var=True)`` (for a ``Deterministic`` posterior, whose log_var
+    is reported as 0, that is ``N(mean, I)``: still a valid proposal). ``log
+    p(z)`` is computed in NumPy for the standard normal prior and with the
+    prior's own ``log_prob`` otherwise (e.g. a mixture prior). Float pixels
+    in (0, 1) are scored as soft Bernoulli targets, as in training, so ``log
+    p(x)`` is then not a normalised likelihood.
 
     The noise is drawn with a NumPy generator seeded by ``seed``, in batches
     of ``batch_size`` examples: the result is reproducible for a given
@@ -186,9 +190,10 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
         predicted tokens, <eos> included)``.
 
     Raises:
-        ValueError: on a model that is not a fitted kvae VAE, empty ``data``,
-            or invalid ``samples``, ``proposal``, ``batch_size`` or ``seed``
-            (``proposal="prior"`` also needs the standard normal prior).
+        ValueError: on a model that is not a fitted kvae VAE with a Gaussian
+            posterior, empty ``data``, or invalid ``samples``, ``proposal``,
+            ``batch_size`` or ``seed`` (``proposal="prior"`` also needs the
+            standard normal prior).
     """
     vae_class, text_class, standard_normal_class = _model_classes()
     if not isinstance(model, vae_class):
@@ -198,6 +203,9 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
     seed = _check_seed(seed)
     if proposal not in PROPOSALS:
         raise ValueError(f"`proposal` must be one of {PROPOSALS}; got {proposal!r}.")
+    from kvae.metrics.evaluation import check_gaussian_posterior
+
+    check_gaussian_posterior(model)
     standard_normal = isinstance(model.prior, standard_normal_class)
     if proposal == "prior" and not standard_normal:
         raise ValueError(

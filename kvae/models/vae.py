@@ -104,16 +104,19 @@ class VAE(keras.Model):
     # ------------------------------------------------------------------------------------------- using a model
     def encode(self, x, return_log_var=False, batch_size=256):
         """Posterior means (N, D) as a NumPy array; with `return_log_var=True`, `(mean, log_var)`, the
-        log-variance broadcast to every unit for the isotropic posterior."""
+        log-variance broadcast to every unit for the isotropic posterior. Runs as a compiled predict loop."""
         self.check_inputs(x, "x")
-        means, log_vars = [], []
-        for batch in iterate_batches(x, batch_size):
-            features = self.encoder(self.preprocess(self._to_tensor(batch)), training=False)
-            mean, log_var = self.posterior.parameters(features)
-            means.append(ops.convert_to_numpy(mean))
-            log_vars.append(ops.convert_to_numpy(log_var))
-        mean, log_var = np.concatenate(means), np.concatenate(log_vars)
+        mean, log_var = self.posterior_network().predict(x, batch_size=batch_size, verbose=0)
         return (mean, log_var) if return_log_var else mean
+
+    def posterior_network(self):
+        """A `keras.Model` sharing this model's layers that maps inputs to (mean, log_var): its `predict` is
+        compiled like the model's (jit on JAX, tf.function on TensorFlow). Not tracked, so it is not saved."""
+        network = self.__dict__.get("_posterior_network")
+        if network is None:
+            network = PosteriorNetwork(self)
+            object.__setattr__(self, "_posterior_network", network)  # bypass Keras tracking
+        return network
 
     def decode_logits(self, z):
         z = ops.convert_to_tensor(np.asarray(z, dtype="float32"))
@@ -217,6 +220,30 @@ class VAE(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+class PosteriorNetwork(keras.Model):
+    """inputs -> (posterior mean, posterior log-variance) with the layers of a `VAE` (see `VAE.posterior_network`)."""
+
+    def __init__(self, vae, **kwargs):
+        super().__init__(**kwargs)
+        object.__setattr__(self, "vae", vae)  # not tracked: the VAE owns the layers
+
+    def call(self, inputs):
+        vae = self.vae
+        return vae.posterior.parameters(vae.encoder(vae.preprocess(inputs), training=False), training=False)
+
+    @property
+    def trainable_variables(self):
+        return self.vae.trainable_variables
+
+    @property
+    def non_trainable_variables(self):
+        return self.vae.non_trainable_variables
+
+    @property
+    def variables(self):
+        return self.vae.variables
 
 
 def repeat_batch(x, k):

@@ -82,4 +82,5 @@ def kl_terms(outputs, posterior, prior):
     if kl_units is not None:
         return kl_units, ops.sum(kl_units, axis=-1)
     z = outputs["z"]
-    return None, ops.sum(posterior.log_prob(z, mean, log_var) - prior.log_prob(z), axis=-1)
+    # Densities may be per unit (..., D) or joint (..., 1): sum each over its own last axis.
+    return None, ops.sum(posterior.log_prob(z, mean, log_var), axis=-1) - ops.sum(prior.log_prob(z), axis=-1)

@@ -2,20 +2,23 @@
 
 import keras
 
+from kvae.priors.mixture_of_gaussians import MixtureOfGaussians
 from kvae.priors.standard_normal import StandardNormal
 
-PRIORS = {"normal": StandardNormal}
+PRIORS = {"normal": StandardNormal, "mog": MixtureOfGaussians, "moig": MixtureOfGaussians}
+# Names that are a class with fixed options: "moig" is the mixture of isotropic Gaussians.
+PRIOR_OPTIONS = {"moig": {"isotropic": True}}
 
 
-def get(identifier, seed=None):
-    """A prior from a name in `PRIORS` or an instance (returned as is)."""
+def get(identifier, seed=None, **kwargs):
+    """A prior from a name in `PRIORS` (with constructor `kwargs`), a serialised config or an instance."""
     if isinstance(identifier, keras.layers.Layer):
         return identifier
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)
     if identifier not in PRIORS:
         raise ValueError(f"Unknown `prior` {identifier!r}; expected one of {sorted(PRIORS)} or a prior layer.")
-    return PRIORS[identifier](seed=seed)
+    return PRIORS[identifier](seed=seed, **{**PRIOR_OPTIONS.get(identifier, {}), **kwargs})
 
 
-__all__ = ["PRIORS", "StandardNormal", "get"]
+__all__ = ["PRIORS", "MixtureOfGaussians", "StandardNormal", "get"]
