@@ -271,11 +271,6 @@ def test_fit_empty_raises(empty):
         tiny().fit(empty, epochs=1, verbose=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TextVAE._texts falls back to np.asarray(x) for a list that is not all str: ['a b', 3] becomes the str "
-    "array ['a b', '3'] and is accepted as sentences (the vocabulary gets the word '3') instead of a ValueError.",
-)
 @pytest.mark.parametrize("mixed", [["a dog runs", 3], [2, 5, "the cat"]])
 def test_mixed_strings_and_ints_raise(mixed):
     model = tiny()

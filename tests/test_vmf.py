@@ -113,14 +113,15 @@ def test_cosine_marginal_matches_exact_vmf(dim, kappa):
     assert stats.kstest(t, cdf).pvalue > 1e-4
 
 
-def test_sampler_uses_its_rejection_step():
-    """With the accept test skipped (first proposal always kept) the marginal of mu.z is visibly wrong: the
-    distribution test above can fail."""
-    layer = VonMisesFisher(latent_dim=3, kappa=5.0, seed=0)
-    layer.proposals = 1  # every first proposal is kept (fallback), i.e. no rejection
-    z = np_(layer.sample(tensor(np.eye(3)[:2]), None, num_samples=N_DRAWS))
-    t = z[..., 0].ravel()
-    theta, dens = cos_density(3, 5.0)
+def test_marginal_test_detects_a_sampler_without_rejection():
+    """Power check of the test above: Wood's proposal (every first proposal kept, no accept step), drawn in NumPy,
+    fails the same Kolmogorov-Smirnov comparison."""
+    dim, kappa = 3, 5.0
+    m = dim - 1
+    b = m / (2 * kappa + math.sqrt(4 * kappa**2 + m**2))
+    beta = np.random.default_rng(0).beta(m / 2, m / 2, size=2 * N_DRAWS)
+    t = (1 - (1 + b) * beta) / (1 - (1 - b) * beta)
+    theta, dens = cos_density(dim, kappa)
     cdf_t = 1.0 - integrate.cumulative_trapezoid(dens, theta, initial=0.0)
     assert stats.kstest(t, lambda x: np.interp(x, np.cos(theta)[::-1], cdf_t[::-1])).pvalue < 1e-6
 

@@ -33,6 +33,14 @@ class ConvDecoder(keras.layers.Layer):
         self.logits = keras.layers.Conv2D(channels, 3, padding="same", name="logits")
         self.reshape = keras.layers.Reshape(self.target_shape)
 
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+        shape = self.grid.compute_output_shape(self.dense.compute_output_shape(input_shape))
+        for deconv in self.deconvs:
+            deconv.build(shape)
+            shape = deconv.compute_output_shape(shape)
+        self.logits.build(shape)
+
     def call(self, z):
         x = self.grid(self.dense(z))
         for deconv in self.deconvs:

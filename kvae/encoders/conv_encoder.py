@@ -26,6 +26,14 @@ class ConvEncoder(keras.layers.Layer):
         self.flatten = keras.layers.Flatten()
         self.dense = keras.layers.Dense(self.hidden_dim, activation=activation, name="dense")
 
+    def build(self, input_shape):
+        shape = tuple(input_shape) if len(input_shape) == 4 else tuple(input_shape) + (1,)
+        for conv in self.convs:
+            conv.build(shape)
+            shape = conv.compute_output_shape(shape)
+        shape = self.flatten.compute_output_shape(shape)
+        self.dense.build(shape)
+
     def call(self, inputs):
         x = inputs if len(inputs.shape) == 4 else ops.expand_dims(inputs, -1)
         for conv in self.convs:

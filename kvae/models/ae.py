@@ -16,5 +16,11 @@ class AE(ImageVAE):
             kwargs.pop(fixed, None)
         super().__init__(posterior="deterministic", objective="reconstruction", **kwargs)
 
+    def get_config(self):
+        config = super().get_config()
+        for fixed in ("posterior", "objective", "prior"):
+            config.pop(fixed)
+        return config
+
     def sample(self, n):
         raise NotImplementedError("An AE has no prior to sample from; use an ImageVAE.")

@@ -221,8 +221,12 @@ class TextVAE(VAE):
         if isinstance(x, (list, tuple)):
             if len(x) == 0:
                 raise ValueError(f"`{name}` is empty.")
-            if all(isinstance(s, (str, bytes)) for s in x):
+            strings = [isinstance(s, (str, bytes)) for s in x]
+            if all(strings):
                 return [s.decode() if isinstance(s, bytes) else s for s in x]
+            if any(strings):
+                bad = next(type(s).__name__ for s in x if not isinstance(s, (str, bytes)))
+                raise ValueError(f"`{name}` mixes sentences with non-string items (a {bad}); pass only str.")
             x = np.asarray(x)
         if isinstance(x, np.ndarray):
             if x.size == 0:
