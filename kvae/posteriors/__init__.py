@@ -8,12 +8,14 @@ from kvae.posteriors.deterministic import Deterministic
 from kvae.posteriors.diagonal_gaussian import DiagonalGaussian
 from kvae.posteriors.gaussian import GaussianPosterior, gaussian_kl, gaussian_log_prob, reparameterize
 from kvae.posteriors.isotropic_gaussian import IsotropicGaussian
+from kvae.posteriors.von_mises_fisher import VonMisesFisher
 
 POSTERIORS = {
     "isotropic": IsotropicGaussian,
     "diagonal": DiagonalGaussian,
     "batchnorm": BatchNormGaussian,
     "delta": DeltaGaussian,
+    "vmf": VonMisesFisher,
     "deterministic": Deterministic,
 }
 
@@ -42,6 +44,7 @@ __all__ = [
     "DiagonalGaussian",
     "GaussianPosterior",
     "IsotropicGaussian",
+    "VonMisesFisher",
     "gaussian_kl",
     "gaussian_log_prob",
     "get",

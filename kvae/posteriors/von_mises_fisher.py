@@ -96,6 +96,7 @@ class VonMisesFisher(GaussianPosterior):
     """
 
     proposals = 64  # rejection-sampler proposals per sample (see the class docstring)
+    factorized = False  # log_prob is the joint density (..., 1): use DensityGap(marginal=False), i.e. DG-vMF
 
     def __init__(self, latent_dim, kappa=50.0, seed=None, **kwargs):
         keras.layers.Layer.__init__(self, **kwargs)

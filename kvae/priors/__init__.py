@@ -2,10 +2,16 @@
 
 import keras
 
+from kvae.priors.hyperspherical_uniform import HypersphericalUniform
 from kvae.priors.mixture_of_gaussians import MixtureOfGaussians
 from kvae.priors.standard_normal import StandardNormal
 
-PRIORS = {"normal": StandardNormal, "mog": MixtureOfGaussians, "moig": MixtureOfGaussians}
+PRIORS = {
+    "normal": StandardNormal,
+    "mog": MixtureOfGaussians,
+    "moig": MixtureOfGaussians,
+    "hyperspherical": HypersphericalUniform,
+}
 # Names that are a class with fixed options: "moig" is the mixture of isotropic Gaussians.
 PRIOR_OPTIONS = {"moig": {"isotropic": True}}
 
@@ -21,4 +27,4 @@ def get(identifier, seed=None, **kwargs):
     return PRIORS[identifier](seed=seed, **{**PRIOR_OPTIONS.get(identifier, {}), **kwargs})
 
 
-__all__ = ["PRIORS", "MixtureOfGaussians", "StandardNormal", "get"]
+__all__ = ["PRIORS", "HypersphericalUniform", "MixtureOfGaussians", "StandardNormal", "get"]

@@ -33,6 +33,8 @@ class HypersphericalUniform(keras.layers.Layer):
     (5, 8)
     """
 
+    factorized = False  # log_prob is the joint density (..., 1)
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
