@@ -67,6 +67,10 @@ class TextVAE(VAE):
 
     default_learning_rate = 5e-4
 
+    @property
+    def warm_start_layers(self):
+        return ("encoder", "decoder", "prior") + (("bow_head",) if self.bow_head is not None else ())
+
     def __init__(
         self,
         posterior="isotropic",

@@ -34,6 +34,7 @@ class VAE(keras.Model):
     """
 
     default_learning_rate = 1e-3
+    warm_start_layers = ("encoder", "decoder", "prior")  # copied whole by `with_posterior`
 
     def __init__(
         self,
@@ -72,7 +73,7 @@ class VAE(keras.Model):
     def call(self, inputs, training=None):
         x = self.preprocess(inputs)
         samples = self.objective.num_samples
-        outputs = self.posterior(self.encoder(x, training=training), num_samples=samples)
+        outputs = self.posterior(self.encoder(x, training=training), num_samples=samples, training=training)
         z = outputs["z"]
         if samples is not None:  # (k, B, D) -> (k * B, D), inputs repeated to match
             x, z = repeat_batch(x, samples), ops.reshape(z, (-1, self.latent_dim))
@@ -152,8 +153,8 @@ class VAE(keras.Model):
         config["posterior"] = posterior
         new = type(self).from_config(config)
         new.build_from_config(self.get_build_config())
-        for old_layer, new_layer in ((self.encoder, new.encoder), (self.decoder, new.decoder), (self.prior, new.prior)):
-            new_layer.set_weights(old_layer.get_weights())
+        for name in self.warm_start_layers:
+            getattr(new, name).set_weights(getattr(self, name).get_weights())
         new.objective.step.assign(ops.convert_to_numpy(self.objective.step))  # a copy: JAX steps donate buffers
         new.posterior.mean_dense.set_weights(self.posterior.mean_dense.get_weights())
         old_head = getattr(self.posterior, "log_var_dense", None)

@@ -26,14 +26,15 @@ class BatchNormGaussian(GaussianPosterior):
         if not gamma > 0:
             raise ValueError(f"`gamma` must be > 0, got {gamma!r}.")
         self.gamma = float(gamma)
-        self.norm = keras.layers.BatchNormalization(center=True, scale=False, name="mean_norm")
+        self.norm = keras.layers.BatchNormalization(center=False, scale=False, name="mean_norm")
 
     def build(self, input_shape):
         super().build(input_shape)
         self.norm.build((input_shape[0], self.latent_dim))
+        self.beta = self.add_weight(shape=(self.latent_dim,), initializer="zeros", name="beta")
 
     def parameters(self, features, training=None):
-        mean = self.gamma * self.norm(self.mean_dense(features), training=training)
+        mean = self.gamma * self.norm(self.mean_dense(features), training=training) + self.beta
         return mean, self.log_var_dense(features)
 
     def get_config(self):

@@ -9,14 +9,15 @@ from kvae.posteriors.gaussian import GaussianPosterior
 def committed_variance(delta):
     """The largest variance s < 1 with s - log s - 1 = 2 delta (bisection): any unit with variance <= s has
     KL(N(m, s) || N(0, 1)) >= delta whatever its mean m."""
-    low, high = 1e-12, 1.0
+    # Bisection on log s in [-(2 delta + 60), 0]: s - log s - 1 decreases in s on (0, 1).
+    low, high = -(2.0 * delta + 60.0), 0.0
     for _ in range(200):
         mid = 0.5 * (low + high)
-        if mid - math.log(mid) - 1 > 2 * delta:
+        if math.exp(mid) - mid - 1 > 2 * delta:
             low = mid
         else:
             high = mid
-    return low
+    return math.exp(low)
 
 
 @keras.saving.register_keras_serializable(package="kvae")
