@@ -19,17 +19,7 @@ from kvae.priors.mixture_of_gaussians import MixtureOfGaussians
 from kvae.priors.standard_normal import StandardNormal
 
 
-@pytest.fixture(autouse=True)
-def _seed():
-    keras.utils.set_random_seed(1234)
-
-
-def np_(x):
-    return ops.convert_to_numpy(x)
-
-
-def tensor(x):
-    return ops.convert_to_tensor(np.asarray(x, dtype="float32"))
+from kvae.testing import np_, tensor  # noqa: E402
 
 
 def make_prior(means, log_vars, logits, isotropic, **kwargs):

@@ -26,17 +26,7 @@ from kvae.posteriors import DiagonalGaussian
 from kvae.priors import StandardNormal
 
 
-@pytest.fixture(autouse=True)
-def _seed():
-    keras.utils.set_random_seed(1234)
-
-
-def np_(x):
-    return ops.convert_to_numpy(x)
-
-
-def tensor(x):
-    return ops.convert_to_tensor(np.asarray(x, dtype="float32"))
+from kvae.testing import np_, tensor  # noqa: E402
 
 
 def np_kl_units(mean, log_var):

@@ -25,17 +25,7 @@ SAMPLERS = [IsotropicGaussian, DiagonalGaussian]
 ALL_POSTERIORS = [IsotropicGaussian, DiagonalGaussian, Deterministic]
 
 
-@pytest.fixture(autouse=True)
-def _seed():
-    keras.utils.set_random_seed(1234)
-
-
-def np_(x):
-    return ops.convert_to_numpy(x)
-
-
-def tensor(x):
-    return ops.convert_to_tensor(np.asarray(x, dtype="float32"))
+from kvae.testing import np_, tensor  # noqa: E402
 
 
 def features(batch=5, width=7, seed=0):

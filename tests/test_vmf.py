@@ -26,17 +26,7 @@ N_DRAWS = 20000  # per mean direction
 # compiles each op for few shapes.
 
 
-@pytest.fixture(autouse=True)
-def _seed():
-    keras.utils.set_random_seed(1234)
-
-
-def np_(x):
-    return ops.convert_to_numpy(x)
-
-
-def tensor(x):
-    return ops.convert_to_tensor(np.asarray(x, dtype="float32"))
+from kvae.testing import np_, tensor  # noqa: E402
 
 
 def unit_rows(rows, dim, seed=0):
