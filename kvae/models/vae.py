@@ -186,6 +186,8 @@ class VAE(keras.Model):
         validation_data = kwargs.get("validation_data")
         if validation_data is not None and not isinstance(validation_data, tuple):
             self.check_inputs(validation_data, "validation_data")
+        if is_dataset(x):
+            kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its pipeline; Keras would warn
         return super().fit(x, y, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
