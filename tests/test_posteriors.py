@@ -6,7 +6,6 @@ import math
 import keras
 import numpy as np
 import pytest
-from keras import ops
 from scipy import stats
 
 import kvae

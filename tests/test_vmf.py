@@ -8,7 +8,6 @@ import math
 import keras
 import numpy as np
 import pytest
-from keras import ops
 from scipy import integrate, special, stats
 
 import kvae

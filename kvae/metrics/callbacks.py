@@ -1,13 +1,11 @@
 """Keras callbacks that track latent-space metrics during training."""
 
-import math
-import numbers
 
 import keras
 import numpy as np
 
 from kvae.metrics.evaluation import check_gaussian_posterior
-from kvae.metrics.latent import _check_int, _check_seed, active_units, kl, mutual_information
+from kvae.metrics.latent import _check_int, _check_seed, _check_threshold, active_units, kl, mutual_information
 
 __all__ = ["LatentMetricsCallback"]
 
@@ -67,13 +65,7 @@ class LatentMetricsCallback(keras.callbacks.Callback):
             validation_data = validation_data[0]
         self.every = _check_int(every, "every", 1)
         self.samples = None if samples is None else _check_int(samples, "samples", 1)
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, numbers.Real)
-            or not math.isfinite(threshold)
-            or threshold < 0
-        ):
-            raise ValueError(f"`threshold` must be a non-negative finite number; got {threshold!r}.")
+        _check_threshold(threshold)
         self.threshold = float(threshold)
         self.seed = _check_seed(seed)
         self.verbose = bool(verbose)

@@ -104,15 +104,7 @@ def active_units(means, threshold=0.01):
         >>> active_units([[0.0, 1.0], [2.0, 1.0]])
         1
     """
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, numbers.Real)
-        or not math.isfinite(threshold)
-        or threshold < 0
-    ):
-        raise ValueError(
-            f"`threshold` must be a non-negative finite number; got {threshold!r}."
-        )
+    _check_threshold(threshold)
     return int(np.count_nonzero(unit_variances(means) > threshold))
 
 
@@ -180,6 +172,17 @@ def _as_gaussians(mean, log_var):
     if np.any(log_var < -700.0) or np.any(log_var > 700.0):
         raise ValueError("`log_var` must lie in [-700, 700] (exp(log_var) must be a positive float64).")
     return mean, log_var
+
+
+def _check_threshold(threshold):
+    """Raise a ValueError naming `threshold` unless it is a non-negative finite number."""
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not math.isfinite(threshold)
+        or threshold < 0
+    ):
+        raise ValueError(f"`threshold` must be a non-negative finite number; got {threshold!r}.")
 
 
 def _check_int(value, name, minimum):
@@ -377,13 +380,7 @@ def consistent_units(mean, log_var, threshold=0.03, samples=10000, seed=0, retur
             ``samples`` or ``seed``.
     """
     mean, log_var = _as_gaussians(mean, log_var)
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, numbers.Real)
-        or not math.isfinite(threshold)
-        or threshold < 0
-    ):
-        raise ValueError(f"`threshold` must be a non-negative finite number; got {threshold!r}.")
+    _check_threshold(threshold)
     samples = _check_int(samples, "samples", 1)
     seed = _check_seed(seed)
     n, d = mean.shape

@@ -4,7 +4,7 @@ from keras import ops
 
 from kvae import objectives, posteriors, priors
 from kvae.likelihoods import bernoulli_nll
-from kvae.models.batching import is_dataset, iterate_batches
+from kvae.models.batching import is_dataset
 
 
 @keras.saving.register_keras_serializable(package="kvae")

@@ -1,5 +1,4 @@
 import keras
-from keras import ops
 
 from kvae.posteriors.gaussian import GaussianPosterior
 
