@@ -38,7 +38,6 @@ def main():
     args = parser.parse_args()
 
     import keras
-    import numpy as np
 
     import kvae
 
