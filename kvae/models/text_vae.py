@@ -7,7 +7,6 @@ from kvae.encoders import LSTMEncoder
 from kvae.likelihoods import categorical_nll
 from kvae.models.batching import is_dataset
 from kvae.models.vae import VAE, build_once
-from kvae.objectives import Capacity
 from kvae.tokenizers import WordTokenizer
 
 PRESETS = {
@@ -42,7 +41,7 @@ class TextVAE(VAE):
 
     Args:
         posterior: "isotropic" or "diagonal" (or any posterior name / layer).
-        objective: objective name or instance (default: capacity c=5 annealed over 5000 steps).
+        objective: objective name or instance (default "capacity": `Capacity(c=5, anneal_steps=5000)`).
         latent_dim, embedding_dim, hidden_dim: sizes.
         max_vocabulary: cap on the vocabulary size, special tokens included.
         max_length: sentences longer than this many words are truncated (with a warning); also the decoding limit.
@@ -74,7 +73,7 @@ class TextVAE(VAE):
     def __init__(
         self,
         posterior="isotropic",
-        objective=None,
+        objective="capacity",
         latent_dim=8,
         embedding_dim=50,
         hidden_dim=128,
@@ -106,8 +105,6 @@ class TextVAE(VAE):
         self.decoder_type = decoder
         self.bow_weight = float(bow_weight)
         self.bow_head = None
-        if objective is None:
-            objective = Capacity(c=5.0, anneal_steps=5000, seed=None if seed is None else seed + 2)
         super().__init__(
             encoder=None,
             decoder=None,
