@@ -14,6 +14,7 @@ Anneals are in steps (1,000 by default), see the README on counting steps. Data:
 """
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--only", default=None, help="comma-separated row names (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--resume", action="store_true", help="keep the rows already in the .jsonl file, train the rest")
     args = parser.parse_args()
 
     import keras
@@ -75,8 +77,18 @@ def main():
     unknown = sorted(set(names) - set(rows))
     if unknown:
         raise SystemExit(f"unknown rows {unknown}; choose from {sorted(rows)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows_file = out / f"zoo_comparison_{backend}.jsonl"
     results = []
+    if args.resume and rows_file.exists():
+        results = [r for r in map(json.loads, rows_file.read_text().splitlines()) if r["name"] in names]
+    elif rows_file.exists():
+        rows_file.unlink()
+    done = {r["name"] for r in results}
     for name in names:
+        if name in done:
+            continue
         keras.utils.set_random_seed(args.seed)
         # fresh layers per row: rebuild the configurations so no posterior/objective instance is shared
         model = kvae.TextVAE(seed=args.seed, **configurations(args.anneal_steps)[name])
@@ -98,8 +110,14 @@ def main():
         }
         results.append(row)
         print(row, flush=True)
+        with rows_file.open("a") as f:  # one line per finished row, so a long run can be resumed
+            f.write(json.dumps(row, default=lambda v: v.item()) + "\n")
+        write_table(results, backend, len(train), len(test), source, args, out)
+
+
+def write_table(results, backend, n_train, n_test, source, args, out):
     lines = [
-        f"backend {backend}; {len(train)} train / {len(test)} test SNLI sentences ({source}); {args.epochs} epochs, "
+        f"backend {backend}; {n_train} train / {n_test} test SNLI sentences ({source}); {args.epochs} epochs, "
         f"batch 32, anneals over {args.anneal_steps} steps; KL (to N(0, I)), MI and CU for Gaussian posteriors (the vMF KL is a constant)",
         "",
         "| model | rec | KL | MI | AU | CU | BLEU-2 | train s |",
@@ -112,8 +130,6 @@ def main():
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / f"zoo_comparison_{backend}.md").write_text(text)
 
 
