@@ -4,9 +4,12 @@ Set `KERAS_BACKEND` before the first `import keras` / `import kvae`.
 """
 
 from kvae import (
+    callbacks,
     datasets,
     decoders,
+    distribute,
     encoders,
+    io,
     likelihoods,
     metrics,
     objectives,
@@ -26,10 +29,13 @@ __all__ = [
     "ImageVAE",
     "TextVAE",
     "VAE",
+    "callbacks",
     "create_model",
     "datasets",
     "decoders",
+    "distribute",
     "encoders",
+    "io",
     "likelihoods",
     "list_models",
     "list_objectives",

@@ -15,5 +15,10 @@ def categorical_nll(targets, logits, mask):
     Args:
         targets: (B, T) int ids; logits: (B, T, V); mask: (B, T), 1 for real tokens, 0 for padding.
     """
-    per_token = ops.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+    # Flattened to (B * T, V): the torch backend otherwise moves the class axis of 3-D logits to axis 1 and runs its
+    # log-softmax on that strided view, twice as slow forward and backward on CPU.
+    per_token = ops.sparse_categorical_crossentropy(
+        ops.reshape(targets, (-1,)), ops.reshape(logits, (-1, ops.shape(logits)[-1])), from_logits=True
+    )
+    per_token = ops.reshape(per_token, ops.shape(targets))
     return ops.sum(per_token * ops.cast(mask, per_token.dtype), axis=-1)

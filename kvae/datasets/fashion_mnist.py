@@ -114,6 +114,11 @@ def _load_folder(folder):
                 f"{folder}: inconsistent {split} files: images {x.shape}, "
                 f"labels {y.shape}"
             )
+        if y.size and (y.min() < 0 or y.max() > 9):
+            raise ValueError(
+                f"{_find(folder, FILES[f'y_{split}'])}: class labels must lie "
+                f"in [0, 9], found [{y.min()}, {y.max()}]"
+            )
     return (
         (arrays["x_train"], arrays["y_train"]),
         (arrays["x_test"], arrays["y_test"]),
@@ -150,7 +155,9 @@ def fashion_mnist(path=None):
     Raises:
         FileNotFoundError: if the files are found nowhere (and Keras cannot
             download them); the message names every place tried.
-        ValueError: if a file is truncated or corrupted.
+        TypeError: if ``path`` is not a str or path-like object.
+        ValueError: if a file is truncated or corrupted, or holds labels
+            outside [0, 9].
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = fashion_mnist()  # doctest: +SKIP
@@ -159,6 +166,11 @@ def fashion_mnist(path=None):
     """
     names = ", ".join(FILES.values())
     if path is not None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"`path` must be a str or os.PathLike folder, got "
+                f"{type(path).__name__}: {path!r:.60}"
+            )
         folder = Path(path).expanduser()
         if not _has_files(folder):
             raise FileNotFoundError(

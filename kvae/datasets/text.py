@@ -1,7 +1,9 @@
 """Text corpora: plain-text files, a bundled SNLI sample and TFDS datasets."""
 
+import codecs
 import gzip
 import io
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -10,18 +12,31 @@ import numpy as np
 _SNLI = "snli_sample.txt.gz"
 
 
-def _read_lines(stream, source):
+def _read_lines(stream, source, encoding="utf-8"):
     """Yields ``(line_number, line)`` for the non-blank lines of ``stream``."""
     try:
         for number, line in enumerate(stream, start=1):
             line = line.rstrip("\r\n")
             if line.strip():
                 yield number, line
-    except (OSError, EOFError, UnicodeDecodeError) as e:
-        raise ValueError(f"{source}: cannot read text ({e})") from e
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{source}: not {encoding} text ({e}); pass the file's `encoding`") from e
+    except (OSError, EOFError) as e:
+        raise ValueError(f"{source}: truncated or corrupted gzip data ({e})") from e
+
+
+def _check_path(path, name="path"):
+    """``path`` as an expanded Path, or a TypeError naming ``name``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`{name}` must be a str or os.PathLike, got {type(path).__name__}: {path!r:.60}")
+    return Path(path).expanduser()
 
 
 def _open_text(path, encoding):
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ValueError(f"Unknown `encoding` {encoding!r}; pass a Python codec name such as 'utf-8'.") from None
     with open(path, "rb") as f:
         is_gzip = f.read(2) == b"\x1f\x8b"
     if is_gzip:
@@ -45,19 +60,22 @@ def text_lines(path, labels=False, encoding="utf-8"):
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        ValueError: if the file holds no sentence, or a labelled line is
-            malformed (the message names the line number).
+        TypeError: if ``path`` is not a str or path-like object.
+        ValueError: if the file holds no sentence, is not text in
+            ``encoding`` (or an unknown encoding), is a truncated gzip file,
+            or a labelled line is malformed (the message names the line
+            number).
 
     Example:
         >>> sentences = text_lines("corpus.txt")  # doctest: +SKIP
         >>> sentences, y = text_lines("labelled.txt.gz", labels=True)  # doctest: +SKIP
     """
-    path = Path(path).expanduser()
+    path = _check_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Text file not found: {path}")
     sentences, tags = [], []
     with _open_text(path, encoding) as stream:
-        for number, line in _read_lines(stream, path):
+        for number, line in _read_lines(stream, path, encoding):
             if not labels:
                 sentences.append(line)
                 continue
@@ -101,12 +119,16 @@ def snli_sample(test_size=1000, seed=0):
         >>> len(train), len(test)
         (9000, 1000)
     """
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)):
+        raise TypeError(f"test_size must be an int, got {test_size!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
     resource = resources.files(__package__).joinpath("data").joinpath(_SNLI)
     with resource.open("rb") as raw:
         stream = io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
         lines = [line for _, line in _read_lines(stream, _SNLI)]
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)):
-        raise TypeError(f"test_size must be an int, got {test_size!r}")
     if not 0 <= test_size <= len(lines):
         raise ValueError(f"test_size must be in [0, {len(lines)}], got {test_size}")
     order = np.random.default_rng(seed).permutation(len(lines))

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kvae.encoders.lstm_encoder import LSTM
+
 
 @keras.saving.register_keras_serializable(package="kvae")
 class LSTMDecoder(keras.layers.Layer):
@@ -46,7 +48,7 @@ class LSTMDecoder(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.embedding = keras.layers.Embedding(self.vocabulary_size, self.embedding_dim, name="embedding")
-        self.lstm = keras.layers.LSTM(self.hidden_dim, return_sequences=True, return_state=True, name="lstm")
+        self.lstm = LSTM(self.hidden_dim, return_sequences=True, return_state=True, name="lstm")
         self.logits = keras.layers.Dense(self.vocabulary_size, name="logits")
         self.state_dense = keras.layers.Dense(self.hidden_dim, name="initial_state")
         self.skip_dense = keras.layers.Dense(self.vocabulary_size, use_bias=False, name="skip") if self.skip else None
@@ -72,7 +74,12 @@ class LSTMDecoder(keras.layers.Layer):
         # Right padding only follows <eos>: the outputs at real positions do not depend on it and the loss masks the
         # rest, so the LSTM runs unmasked (the fast kernel on every backend).
         hidden, _, _ = self.lstm(self._inputs(ids, z, training), initial_state=list(self.initial_state(z)))
-        logits = self.logits(hidden)
+        # The output layer on (B * T, H): XLA on CPU runs the (B, T, H) x (H, V) product and its gradient about
+        # 1.7x slower than the same 2-D matrix product (JAX); no change on the other backends.
+        batch, steps = ops.shape(hidden)[0], ops.shape(hidden)[1]
+        logits = ops.reshape(
+            self.logits(ops.reshape(hidden, (-1, self.hidden_dim))), (batch, steps, self.vocabulary_size)
+        )
         if self.skip_dense is not None:
             logits = logits + ops.expand_dims(self.skip_dense(z), 1)
         return logits

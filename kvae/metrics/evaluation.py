@@ -105,6 +105,8 @@ def evaluate_latent(
     if not hasattr(model, "encode"):
         raise ValueError(f"`model` must have an `encode` method (a kvae model); got {type(model).__name__}.")
     check_gaussian_posterior(model)
+    if hasattr(model, "check_inputs"):
+        model.check_inputs(data, "data")
     mean, log_var = model.encode(data, return_log_var=True, batch_size=batch_size)
     mean = np.asarray(mean, dtype=np.float64)
     log_var = np.asarray(log_var, dtype=np.float64)

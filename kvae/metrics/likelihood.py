@@ -217,11 +217,10 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
         raise ValueError("`data` is None; pass images or sentences.")
     if _is_empty(data):
         raise ValueError("`data` is empty.")
-    if text:
-        if not model.has_vocabulary:
-            raise ValueError("`model` has no vocabulary yet: fit it on sentences first.")
-    else:
-        model.check_inputs(data, "data")
+    if text and not model.has_vocabulary:
+        raise ValueError("`model` has no vocabulary yet: fit it on sentences first.")
+    model.check_inputs(data, "data")
+    if not text:
         if model.decoder is None:
             raise ValueError("`model` has no decoder yet: fit it first (or pass `image_shape`).")
 

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kvae.checks import check_choice, check_int
 from kvae.decoders import ConvDecoder, MLPDecoder
 from kvae.encoders import ConvEncoder, MLPEncoder
 from kvae.models.batching import is_dataset
@@ -58,11 +59,11 @@ class ImageVAE(VAE):
         seed=None,
         **kwargs,
     ):
-        if architecture not in ARCHITECTURES:
-            raise ValueError(f"`architecture` must be one of {ARCHITECTURES}, got {architecture!r}.")
-        self.architecture = architecture
-        self.hidden_dims = tuple(hidden_dims) if hidden_dims is not None else None
+        self.architecture = check_choice(architecture, "architecture", ARCHITECTURES)
+        self.hidden_dims = _check_sizes(hidden_dims, "hidden_dims", allow_none=True)
         self.activation = activation
+        if not isinstance(input_key, str):
+            raise ValueError(f"`input_key` must be a str, got {input_key!r}.")
         self.input_key = input_key
         if architecture == "mlp":
             encoder = MLPEncoder(self.hidden_dims or (200, 200), activation or "tanh", name="encoder")
@@ -84,15 +85,15 @@ class ImageVAE(VAE):
             self._make_decoder(image_shape)
 
     def _make_decoder(self, image_shape):
-        image_shape = tuple(int(s) for s in image_shape)
-        if len(image_shape) not in (2, 3) or min(image_shape) <= 0:
+        shape = _check_sizes(image_shape, "image_shape")
+        if len(shape) not in (2, 3):
             raise ValueError(f"`image_shape` must be (H, W) or (H, W, C), got {image_shape!r}.")
-        self.image_shape = image_shape
+        self.image_shape = shape
         if self.architecture == "mlp":
-            self.decoder = MLPDecoder(image_shape, self.hidden_dims or (200, 200), self.activation or "tanh", name="decoder")
+            self.decoder = MLPDecoder(shape, self.hidden_dims or (200, 200), self.activation or "tanh", name="decoder")
         else:
             filters = tuple(reversed(self.hidden_dims or (32, 64)))
-            self.decoder = ConvDecoder(image_shape, filters, self.activation or "relu", name="decoder")
+            self.decoder = ConvDecoder(shape, filters, self.activation or "relu", name="decoder")
 
     def build(self, input_shape):
         if isinstance(input_shape, dict):
@@ -116,12 +117,18 @@ class ImageVAE(VAE):
     def check_inputs(self, x, name):
         super().check_inputs(x, name)
         if is_dataset(x):
+            self._check_dataset(x, name)
             return
         if isinstance(x, dict):
             if self.input_key not in x:
                 raise ValueError(f"`{name}` is a dict without the image key {self.input_key!r} (keys: {sorted(x)}).")
             x = x[self.input_key]
-        x = np.asarray(x)
+        if isinstance(x, (str, bytes)):
+            raise ValueError(f"`{name}` must be an array of images, got a {type(x).__name__}: {x!r:.60}.")
+        try:
+            x = np.asarray(x)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"`{name}` must be an array of images of one shape: {e}") from None
         if x.ndim not in (3, 4) or x.shape[0] == 0:
             raise ValueError(f"`{name}` must be a non-empty array of images (N, H, W) or (N, H, W, C), got shape {x.shape}.")
         if self.image_shape is not None and tuple(x.shape[1:]) != self.image_shape:
@@ -135,6 +142,25 @@ class ImageVAE(VAE):
                 raise ValueError(f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}].")
         elif x.min() < 0 or x.max() > 255:
             raise ValueError(f"`{name}` integer pixels must lie in [0, 255], got [{x.min()}, {x.max()}].")
+
+    def _check_dataset(self, x, name):
+        """Element dtype and image shape of a dataset, from its spec (no element is read)."""
+        spec = x.element_spec
+        if isinstance(spec, tuple):
+            spec = spec[0]
+        if isinstance(spec, dict):
+            if self.input_key not in spec:
+                raise ValueError(f"`{name}` yields dicts without the image key {self.input_key!r}: {sorted(spec)}.")
+            spec = spec[self.input_key]
+        dtype = spec.dtype
+        if not (dtype.is_integer or dtype.is_floating):
+            raise ValueError(f"`{name}` must yield uint8 or float pixels, got dtype {dtype.name}.")
+        shape = spec.shape
+        if shape.rank is not None and shape.rank not in (3, 4):
+            raise ValueError(f"`{name}` must yield batches of images (B, H, W) or (B, H, W, C), got shape {shape}.")
+        known = shape.rank is not None and shape[1:].is_fully_defined()
+        if self.image_shape is not None and known and tuple(shape[1:]) != self.image_shape:
+            raise ValueError(f"`{name}` has images of shape {tuple(shape[1:])}, the model expects {self.image_shape}.")
 
     def decode(self, z):
         """Pixel probabilities (N, *image_shape) for latent codes `z` (N, D)."""
@@ -154,3 +180,15 @@ class ImageVAE(VAE):
             }
         )
         return config
+
+
+def _check_sizes(sizes, name, allow_none=False):
+    """A non-empty sequence of positive integers as a tuple (None passes when `allow_none`)."""
+    if sizes is None and allow_none:
+        return None
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise ValueError(f"`{name}` must be a non-empty sequence of positive integers, got {sizes!r}.")
+    sizes = tuple(sizes)
+    if not sizes:
+        raise ValueError(f"`{name}` must be a non-empty sequence of positive integers, got {sizes!r}.")
+    return tuple(check_int(s.item() if hasattr(s, "item") else s, name) for s in sizes)

@@ -2,6 +2,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kvae import distribute
+from kvae.checks import check_choice, check_int, check_number, check_seed
 from kvae.decoders import LSTMDecoder
 from kvae.encoders import LSTMEncoder
 from kvae.likelihoods import categorical_nll
@@ -90,20 +92,15 @@ class TextVAE(VAE):
         seed=None,
         **kwargs,
     ):
-        for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-        self.embedding_dim = embedding_dim
-        self.hidden_dim = hidden_dim
-        self.word_dropout = float(word_dropout)
+        self.embedding_dim = check_int(embedding_dim, "embedding_dim")
+        self.hidden_dim = check_int(hidden_dim, "hidden_dim")
+        self.word_dropout = check_number(word_dropout, "word_dropout", low=0, high=1, high_open=True)
+        if not isinstance(text_key, str):
+            raise ValueError(f"`text_key` must be a str, got {text_key!r}.")
         self.text_key = text_key
         self.bucket = bool(bucket)
-        if decoder not in DECODERS:
-            raise ValueError(f"`decoder` must be one of {DECODERS}, got {decoder!r}.")
-        if not bow_weight >= 0:
-            raise ValueError(f"`bow_weight` must be >= 0, got {bow_weight!r}.")
-        self.decoder_type = decoder
-        self.bow_weight = float(bow_weight)
+        self.decoder_type = check_choice(decoder, "decoder", DECODERS)
+        self.bow_weight = check_number(bow_weight, "bow_weight", low=0)
         self.bow_head = None
         super().__init__(
             encoder=None,
@@ -193,7 +190,7 @@ class TextVAE(VAE):
         mask = ops.cast(ops.not_equal(targets, self.tokenizer.pad_id), per_token.dtype)
         bow = self.bow_weight * ops.mean(-ops.sum(per_token * mask, axis=1))
         self.bow_tracker.update_state(bow, sample_weight=ops.shape(targets)[0])
-        return loss + bow
+        return loss + distribute.scale_loss(bow, ops.shape(targets)[0])
 
     # ------------------------------------------------------------------------------------------ input handling
     def _texts(self, x, name):
@@ -207,6 +204,10 @@ class TextVAE(VAE):
         if is_dataset(x):
             import tensorflow as tf
 
+            if int(x.cardinality()) == 0:
+                raise ValueError(f"`{name}` is an empty dataset.")
+            if int(x.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+                raise ValueError(f"`{name}` is an infinite dataset (`.repeat()`): pass a finite one (`.take(n)`).")
             spec = x.element_spec
             if isinstance(spec, dict):
                 if self.text_key not in spec:
@@ -217,6 +218,11 @@ class TextVAE(VAE):
                 x = x.map(lambda *d: d[0])
                 spec = x.element_spec
             if spec.dtype != tf.string:
+                if not spec.dtype.is_integer or spec.shape.rank != 2:
+                    raise ValueError(
+                        f"`{name}` must be a dataset of sentences (strings) or of padded token id batches (integers, "
+                        f"rank 2), got elements of dtype {spec.dtype.name} and shape {spec.shape}."
+                    )
                 return None
             return x.unbatch() if spec.shape.rank == 1 else x
         if isinstance(x, (list, tuple)):
@@ -224,7 +230,7 @@ class TextVAE(VAE):
                 raise ValueError(f"`{name}` is empty.")
             strings = [isinstance(s, (str, bytes)) for s in x]
             if all(strings):
-                return [s.decode() if isinstance(s, bytes) else s for s in x]
+                return [_utf8(s, name) for s in x]
             if any(strings):
                 bad = next(type(s).__name__ for s in x if not isinstance(s, (str, bytes)))
                 raise ValueError(f"`{name}` mixes sentences with non-string items (a {bad}); pass only str.")
@@ -235,7 +241,7 @@ class TextVAE(VAE):
             if x.dtype.kind in "USO":
                 if x.ndim != 1:
                     raise ValueError(f"`{name}` must be a 1-D array of sentences, got shape {x.shape}.")
-                return [s.decode() if isinstance(s, bytes) else str(s) for s in x]
+                return [_utf8(s, name) for s in x]
             if x.dtype.kind in "iu":
                 return None
         raise ValueError(
@@ -246,8 +252,10 @@ class TextVAE(VAE):
 
     def _check_ids(self, ids, name):
         ids = np.asarray(ids)
-        if ids.ndim != 2:
-            raise ValueError(f"`{name}` token ids must have shape (N, T), got {ids.shape}.")
+        if ids.dtype.kind not in "iu":
+            raise ValueError(f"`{name}` token ids must be integers, got dtype {ids.dtype}.")
+        if ids.ndim != 2 or ids.size == 0:
+            raise ValueError(f"`{name}` token ids must have shape (N, T) with N, T >= 1, got {ids.shape}.")
         if self.has_vocabulary and (ids.min() < 0 or ids.max() >= self.tokenizer.vocabulary_size):
             raise ValueError(
                 f"`{name}` holds ids outside the vocabulary range [0, {self.tokenizer.vocabulary_size}): "
@@ -276,10 +284,19 @@ class TextVAE(VAE):
         )
 
     def check_inputs(self, x, name):
+        """Raise a ValueError naming `name` unless `x` holds sentences or padded ids of this model's vocabulary."""
         super().check_inputs(x, name)
+        if self._texts(x, name) is None:
+            if not self.has_vocabulary:
+                raise ValueError(f"`{name}` holds token ids but the model has no vocabulary yet: fit it on sentences.")
+            if not is_dataset(x):
+                self._check_ids(x[self.text_key] if isinstance(x, dict) else x, name)
 
     def fit(self, x=None, y=None, batch_size=None, validation_data=None, shuffle=True, **kwargs):
         """Keras `fit` on sentences or ids; `batch_size` defaults to 32 for sentences."""
+        batch_size = check_int(batch_size, "batch_size", allow_none=True)
+        if validation_data is not None:  # before the vocabulary is built from `x`
+            self.check_inputs(validation_data, "validation_data")
         data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True)
         if validation_data is not None:
             validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")
@@ -288,12 +305,14 @@ class TextVAE(VAE):
         return super().fit(data, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        batch_size = check_int(batch_size, "batch_size", allow_none=True)
         data = self.as_dataset(x, batch_size or 32)
         if data is not x or is_dataset(x):
             return super().evaluate(data, **kwargs)
         return super().evaluate(data, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
+        batch_size = check_int(batch_size, "batch_size", allow_none=True)
         data = self.as_dataset(x, batch_size or 32)
         if data is not x or is_dataset(x):
             return super().predict(data, **kwargs)
@@ -312,7 +331,7 @@ class TextVAE(VAE):
             self._check_ids(texts, "texts")
             return np.asarray(texts)
         if not isinstance(found, list):
-            found = [s.decode() for s in found.as_numpy_iterator()]
+            found = [_utf8(s, "texts") for s in found.as_numpy_iterator()]
         return self.tokenizer.texts_to_ids(found)
 
     def encode(self, texts, return_log_var=False, batch_size=256):
@@ -328,12 +347,11 @@ class TextVAE(VAE):
             max_length: maximum words per sentence (default: the model's `max_length`); decoding stops at `<eos>`.
         """
         self._require_vocabulary()
-        if method not in DECODING:
-            raise ValueError(f"`method` must be one of {DECODING}, got {method!r}.")
+        self._check_decoding(method, max_length, num_beams, temperature, seed)
+        max_length = max_length or self.tokenizer.max_length or 64
+        z = ops.convert_to_tensor(self.check_latent(z))
         import keras_hub
 
-        z = self.decode_logits_input(z)
-        max_length = max_length or self.tokenizer.max_length or 64
         tok = self.tokenizer
         if method == "greedy":
             sampler = keras_hub.samplers.GreedySampler()
@@ -364,22 +382,24 @@ class TextVAE(VAE):
         )
         return tok.ids_to_texts(ops.convert_to_numpy(ids))
 
-    def decode_logits_input(self, z):
-        z = np.asarray(z, dtype="float32")
-        if z.ndim != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"`z` must have shape (N, {self.latent_dim}), got {z.shape}.")
-        if not np.all(np.isfinite(z)):
-            raise ValueError("`z` contains NaN or infinite values.")
-        return ops.convert_to_tensor(z)
+    @staticmethod
+    def _check_decoding(method="greedy", max_length=None, num_beams=4, temperature=1.0, seed=None):
+        """The `decode` options, checked before any work (`reconstruct`, `generate` and `interpolate` call it first)."""
+        check_choice(method, "method", DECODING)
+        check_int(max_length, "max_length", allow_none=True)
+        check_int(num_beams, "num_beams")
+        check_number(temperature, "temperature", low=0, low_open=True)
+        check_seed(seed)
 
     def reconstruct(self, texts, **decode_kwargs):
         """Decode the posterior means of `texts` (greedy by default, as in the papers)."""
+        self._check_decoding(**decode_kwargs)
         return self.decode(self.encode(texts), **decode_kwargs)
 
     def generate(self, n, **decode_kwargs):
         """`n` sentences decoded from prior samples."""
-        if not isinstance(n, int) or n <= 0:
-            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        n = check_int(n, "n")
+        self._check_decoding(**decode_kwargs)
         return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)), **decode_kwargs)
 
     def sample(self, n):
@@ -387,8 +407,11 @@ class TextVAE(VAE):
 
     def interpolate(self, text_a, text_b, steps=11, **decode_kwargs):
         """Decode `steps` points on the line between the posterior means of two sentences (both ends included)."""
-        if not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"`steps` must be an integer >= 2, got {steps!r}.")
+        steps = check_int(steps, "steps", minimum=2)
+        for name, text in (("text_a", text_a), ("text_b", text_b)):
+            if not isinstance(text, (str, bytes)):
+                raise ValueError(f"`{name}` must be one sentence (a str), got {type(text).__name__}.")
+        self._check_decoding(**decode_kwargs)
         ends = self.encode([text_a, text_b])
         t = np.linspace(0.0, 1.0, steps)[:, None]
         return self.decode((1 - t) * ends[0] + t * ends[1], **decode_kwargs)
@@ -411,3 +434,13 @@ class TextVAE(VAE):
             }
         )
         return config
+
+
+def _utf8(text, name):
+    """A sentence as str: bytes are decoded as UTF-8, with a ValueError naming `name` when they are not UTF-8."""
+    if not isinstance(text, bytes):
+        return str(text)
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"`{name}` holds bytes that are not valid UTF-8 text ({e}); decode them first.") from None

@@ -2,9 +2,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from kvae import objectives, posteriors, priors
+from kvae import distribute, objectives, posteriors, priors
+from kvae.checks import check_int, check_number, check_seed
 from kvae.likelihoods import bernoulli_nll
-from kvae.models.batching import is_dataset
+from kvae.models.batching import first_input, is_dataset
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -49,20 +50,20 @@ class VAE(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
-            raise ValueError(f"`latent_dim` must be a positive integer, got {latent_dim!r}.")
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"`seed` must be None or an integer, got {seed!r}.")
-        self.latent_dim = latent_dim
-        self.seed = seed
-        self.learning_rate = self.default_learning_rate if learning_rate is None else float(learning_rate)
-        if not self.learning_rate > 0:
-            raise ValueError(f"`learning_rate` must be > 0, got {learning_rate!r}.")
+        self.latent_dim = check_int(latent_dim, "latent_dim")
+        self.seed = check_seed(seed)
+        learning_rate = self.default_learning_rate if learning_rate is None else learning_rate
+        self.learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
+        if type(self) is VAE:  # subclasses make their own networks
+            for name, layer in (("encoder", encoder), ("decoder", decoder)):
+                if not isinstance(layer, keras.layers.Layer):
+                    raise ValueError(f"`{name}` must be a Keras layer, got {layer!r}.")
         self.encoder = encoder
         self.decoder = decoder
         self.posterior = posteriors.get(posterior, latent_dim, seed=_offset(seed, 0))
         self.prior = priors.get(prior, seed=_offset(seed, 1))
         self.objective = objectives.get(objective, seed=_offset(seed, 2))
+        self.objective.validate(self.posterior, self.prior)
         self.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
 
     # ----------------------------------------------------------------------------------------------- data flow
@@ -100,13 +101,15 @@ class VAE(keras.Model):
         loss = self.objective(outputs, posterior=self.posterior, prior=self.prior, training=training)
         for extra in self.losses:
             loss = loss + ops.sum(extra)
-        return loss
+        # Under tf.distribute: this replica's share, so that the summed gradients are the global batch mean's.
+        return distribute.scale_loss(loss, ops.shape(y_pred["z_mean"])[0])
 
     # ------------------------------------------------------------------------------------------- using a model
     def encode(self, x, return_log_var=False, batch_size=256):
         """Posterior means (N, D) as a NumPy array; with `return_log_var=True`, `(mean, log_var)`, the
         log-variance broadcast to every unit for the isotropic posterior. Runs as a compiled predict loop."""
         self.check_inputs(x, "x")
+        batch_size = check_int(batch_size, "batch_size")
         mean, log_var = self.posterior_network().predict(x, batch_size=batch_size, verbose=0)
         return (mean, log_var) if return_log_var else mean
 
@@ -119,11 +122,20 @@ class VAE(keras.Model):
             object.__setattr__(self, "_posterior_network", network)  # bypass Keras tracking
         return network
 
+    def check_latent(self, z, name="z"):
+        """Latent codes `z` as a finite float32 NumPy array of shape (N, D), N >= 1, or a ValueError naming `name`."""
+        try:
+            z = np.asarray(z, dtype="float32")
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"`{name}` must be a numeric array of shape (N, {self.latent_dim}): {e}") from None
+        if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"`{name}` must have shape (N, {self.latent_dim}) with N >= 1, got {z.shape}.")
+        if not np.all(np.isfinite(z)):
+            raise ValueError(f"`{name}` contains NaN or infinite values.")
+        return z
+
     def decode_logits(self, z):
-        z = ops.convert_to_tensor(np.asarray(z, dtype="float32"))
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"`z` must have shape (N, {self.latent_dim}), got {tuple(z.shape)}.")
-        return self.decoder(z, training=False)
+        return self.decoder(ops.convert_to_tensor(self.check_latent(z)), training=False)
 
     def decode(self, z):
         """Mean of p(x|z) (Bernoulli probabilities) for latent codes `z` (N, D), as a NumPy array."""
@@ -131,8 +143,7 @@ class VAE(keras.Model):
 
     def sample(self, n):
         """Decode `n` draws from the prior."""
-        if not isinstance(n, int) or n <= 0:
-            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        n = check_int(n, "n")
         return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)))
 
     def reconstruct(self, x):
@@ -181,24 +192,79 @@ class VAE(keras.Model):
         if is_dataset(x) and int(x.cardinality()) == 0:
             raise ValueError(f"`{name}` is an empty dataset.")
 
+    def check_loop_arguments(self, kwargs):
+        """Raise a ValueError for a `batch_size`, `epochs` or `validation_data` in `fit`/`evaluate`/`predict`
+        keyword arguments that Keras would reject obscurely or accept silently (`batch_size=-1`)."""
+        check_int(kwargs.get("batch_size"), "batch_size", allow_none=True)
+        if "epochs" in kwargs:
+            check_int(kwargs["epochs"], "epochs")
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, tuple):  # (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight)
+            validation_data = validation_data[0] if validation_data else None
+            if validation_data is None:
+                raise ValueError("`validation_data` is an empty tuple.")
+        if validation_data is not None:
+            self.check_inputs(validation_data, "validation_data")
+
     def fit(self, x=None, y=None, **kwargs):
         self.check_inputs(x, "x")
-        validation_data = kwargs.get("validation_data")
-        if validation_data is not None and not isinstance(validation_data, tuple):
-            self.check_inputs(validation_data, "validation_data")
+        self.check_loop_arguments(kwargs)
         if is_dataset(x):
             kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its pipeline; Keras would warn
+        shape = None if self.built else inputs_shape(x)
+        if shape is not None:  # TensorFlow builds lazily, but callbacks (BackupAndRestore) need the weights at once
+            self.build(shape)
         return super().fit(x, y, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
         self.check_inputs(x, "x")
+        self.check_loop_arguments(kwargs)
         return super().evaluate(x, y, **kwargs)
 
     def predict(self, x, **kwargs):
         self.check_inputs(x, "x")
+        self.check_loop_arguments(kwargs)
         return super().predict(x, **kwargs)
 
     # ----------------------------------------------------------------------------------------------- saving
+    def seed_states(self):
+        """The state variables of every `SeedGenerator` in the model (posterior and prior sampling, word dropout,
+        Monte Carlo objectives, Keras layers), in layer order. Saved with the weights (`.keras`, `.weights.h5`,
+        `BackupAndRestore`), so that a restored model draws the noise the original would have drawn next."""
+        return [generator.state for layer in self._flatten_layers() for generator in layer._seed_generators]
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for i, state in enumerate(self.seed_states()):
+            store[f"seed_state_{i}"] = state
+
+    def load_own_variables(self, store):
+        names = list(store.keys())
+        keys = [key for key in names if key.startswith("seed_state_")]
+        super().load_own_variables({key: store[key] for key in names if key not in keys})
+        states = self.seed_states()
+        if keys and len(keys) != len(states):  # files written before seed states were saved have none
+            raise ValueError(f"The file holds {len(keys)} seed states, the model has {len(states)} seed generators.")
+        for i, state in enumerate(states[: len(keys)]):
+            state.assign(np.asarray(store[f"seed_state_{i}"]))
+
+    def compile_from_config(self, config):
+        """Compile a loaded model as it was saved, for this backend: a backend's own optimiser class (PyTorch's
+        `torch_adam.Adam`) becomes the public one of the same name, and `jit_compile` returns to "auto" (the saving
+        backend's default, which would turn off jit on JAX or turn on `torch.compile`)."""
+        config = {key: value for key, value in config.items() if key != "jit_compile"}
+        optimizer = config.get("optimizer")
+        if isinstance(optimizer, dict) and str(optimizer.get("module")).startswith("keras.src.backend."):
+            config["optimizer"] = {**optimizer, "module": "keras.optimizers", "registered_name": None}
+        super().compile_from_config(config)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """`keras.Model.save`, atomic: written to a temporary `*.tmp.keras` file in the same folder, then renamed
+        over `filepath`, so an interrupted or failed save leaves the previous file intact (`kvae.io.save_model`)."""
+        from kvae.io import save_model
+
+        return save_model(self, filepath, overwrite=overwrite, **kwargs)
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -252,6 +318,17 @@ class PosteriorNetwork(keras.Model):
 def repeat_batch(x, k):
     """(B, ...) -> (k * B, ...), sample-major, matching `ops.reshape(z, (-1, D))` of samples z (k, B, D)."""
     return ops.tile(x, [k] + [1] * (len(x.shape) - 1))
+
+
+def inputs_shape(x):
+    """(None, d1, ...): the shape of the inputs `x` (an array or a `tf.data` dataset of batches), to build a model
+    before `fit`; None when not known statically (dict inputs, unknown dimensions: Keras then builds on the first
+    batch). Only the length axis of 2-D inputs (token ids, batches padded to their own length) may be unknown."""
+    shape = getattr(first_input(x.element_spec) if is_dataset(x) else x, "shape", None)
+    if shape is None or getattr(shape, "rank", 0) is None or len(shape) < 2:
+        return None
+    shape = (None,) + tuple(shape[1:])
+    return shape if None not in shape[1:] or len(shape) == 2 else None
 
 
 def build_once(layer, input_shape):

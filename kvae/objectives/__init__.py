@@ -30,8 +30,13 @@ def get(identifier, seed=None, **kwargs):
     if isinstance(identifier, Objective):
         return identifier
     if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"`objective` given as a dict must be a serialised Keras config (with `class_name`) or, in "
+                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
+            )
         return keras.saving.deserialize_keras_object(identifier)
-    if identifier not in OBJECTIVES:
+    if not isinstance(identifier, str) or identifier not in OBJECTIVES:
         raise ValueError(f"Unknown `objective` {identifier!r}; expected one of {sorted(OBJECTIVES)} or an Objective.")
     return OBJECTIVES[identifier](seed=seed, **kwargs)
 

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kvae.checks import check_choice, check_int, check_number
 from kvae.objectives import schedules
 from kvae.objectives.objective import Objective
 
@@ -27,19 +28,11 @@ class Beta(Objective):
 
     def __init__(self, beta=1.0, annealing=None, anneal_steps=10000, cycles=4, ratio=0.5, **kwargs):
         super().__init__(**kwargs)
-        if not beta >= 0:
-            raise ValueError(f"`beta` must be >= 0, got {beta!r}.")
-        if annealing not in ANNEALINGS:
-            raise ValueError(f"`annealing` must be one of {ANNEALINGS}, got {annealing!r}.")
-        if annealing is not None and anneal_steps <= 0:
-            raise ValueError(f"`anneal_steps` must be > 0, got {anneal_steps!r}.")
-        if annealing == "cyclic" and not 0 < ratio <= 1:
-            raise ValueError(f"`ratio` must be in (0, 1], got {ratio!r}.")
-        self.beta = float(beta)
-        self.annealing = annealing
-        self.anneal_steps = int(anneal_steps)
-        self.cycles = cycles
-        self.ratio = float(ratio)
+        self.beta = check_number(beta, "beta", low=0)
+        self.annealing = check_choice(annealing, "annealing", ANNEALINGS)
+        self.anneal_steps = check_int(anneal_steps, "anneal_steps", minimum=1 if annealing else 0)
+        self.cycles = check_int(cycles, "cycles", allow_none=True)
+        self.ratio = check_number(ratio, "ratio", low=0, high=1, low_open=True)
         self.add_tracker("beta")
 
     def weight(self, step):

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kvae import distribute
+from kvae.checks import check_int, check_number
 from kvae.objectives import schedules
 from kvae.objectives.objective import Objective
 
@@ -23,15 +25,9 @@ class Capacity(Objective):
 
     def __init__(self, c=5.0, beta=1.0, anneal_steps=5000, **kwargs):
         super().__init__(**kwargs)
-        if not c >= 0:
-            raise ValueError(f"`c` must be >= 0, got {c!r}.")
-        if not beta > 0:
-            raise ValueError(f"`beta` must be > 0, got {beta!r}.")
-        if anneal_steps < 0:
-            raise ValueError(f"`anneal_steps` must be >= 0, got {anneal_steps!r}.")
-        self.c = float(c)
-        self.beta = float(beta)
-        self.anneal_steps = int(anneal_steps)
+        self.c = check_number(c, "c", low=0)
+        self.beta = check_number(beta, "beta", low=0, low_open=True)
+        self.anneal_steps = check_int(anneal_steps, "anneal_steps", minimum=0)
         self.add_tracker("capacity")
 
     def capacity(self, step):
@@ -40,7 +36,7 @@ class Capacity(Objective):
 
     def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
         c_t = self.capacity(step)
-        return self.beta * ops.abs(ops.mean(kl) - c_t), {"capacity": c_t}
+        return self.beta * ops.abs(distribute.batch_mean(kl) - c_t), {"capacity": c_t}  # of the global batch
 
     def get_config(self):
         config = super().get_config()

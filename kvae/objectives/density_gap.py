@@ -3,6 +3,8 @@ import math
 import keras
 from keras import ops
 
+from kvae import distribute
+from kvae.checks import check_int
 from kvae.objectives.objective import Objective
 
 
@@ -20,6 +22,10 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
     computed in log space (never by averaging densities). With `aggregation_size=1`, KL_i is the plain Monte Carlo
     estimate of KL(q(z|x_i) || p(z)). Cost: O(M * B * |g| * D) time and memory.
 
+    Data-parallel training: the batch is the *global* batch, whatever the number of devices (JAX's compiled step
+    sees it whole; TensorFlow replicas all-gather the posterior parameters, `kvae.distribute.gather_batch`). For
+    per-device aggregation set `aggregation_size` to the per-device batch (global batch / devices).
+
     Args:
         z: (M, B, D) samples, z[:, i] drawn from q(z|x_i).
         mean, log_var: (B, D) posterior parameters.
@@ -36,15 +42,17 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
         if not marginal:
             log_qg = ops.sum(log_qg, axis=-1, keepdims=True)
     else:
-        pairs = log_q(z[:, :, None, :], mean[None, None], log_var[None, None])  # (M, B_i, B_j, D)
+        (pool_mean, pool_log_var), offset = distribute.gather_batch(mean, log_var)  # (B_j, D): the global batch
+        pairs = log_q(z[:, :, None, :], pool_mean[None, None], pool_log_var[None, None])  # (M, B_i, B_j, D)
         if not marginal:
             pairs = ops.sum(pairs, axis=-1, keepdims=True)  # (M, B_i, B_j, 1)
-        batch = ops.shape(mean)[0]
+        batch = ops.shape(pool_mean)[0]
         if aggregation_size is None:
             log_count = ops.log(ops.cast(batch, pairs.dtype))
         else:
             group = ops.arange(batch) // aggregation_size
-            same = ops.expand_dims(group, 1) == ops.expand_dims(group, 0)  # (B_i, B_j)
+            own_group = (offset + ops.arange(ops.shape(mean)[0])) // aggregation_size
+            same = ops.expand_dims(own_group, 1) == ops.expand_dims(group, 0)  # (B_i, B_j)
             pairs = ops.where(same[None, :, :, None], pairs, ops.full_like(pairs, -math.inf))
             log_count = ops.log(ops.sum(ops.cast(same, pairs.dtype), axis=1))[None, :, None]  # (1, B_i, 1)
         log_qg = ops.logsumexp(pairs, axis=2) - log_count  # (M, B, D or 1)
@@ -60,7 +68,9 @@ class DensityGap(Objective):
 
     estimated by Monte Carlo with `samples` draws per example (see `density_gap`), per latent unit (`marginal=True`,
     the sum of the marginal KLs) or jointly. Groups of `aggregation_size` examples split the batch (None: the whole
-    batch; 1: the plain VAE's Monte Carlo KL). It fixes posterior collapse without opening holes in the prior.
+    batch; 1: the plain VAE's Monte Carlo KL); the batch is the global one under data-parallel training, so per-device
+    aggregation is `aggregation_size = global batch / devices`. It fixes posterior collapse without opening holes in
+    the prior.
     Cost O(samples * batch * group * latent_dim) per step. Tracks `kl` (the per-example closed-form KL) beside `reg`
     (the density gap).
 
@@ -73,21 +83,20 @@ class DensityGap(Objective):
 
     def __init__(self, samples=32, aggregation_size=None, marginal=True, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(samples, int) or samples < 1:
-            raise ValueError(f"`samples` must be an integer >= 1, got {samples!r}.")
-        if aggregation_size is not None and (not isinstance(aggregation_size, int) or aggregation_size < 1):
-            raise ValueError(f"`aggregation_size` must be None or an integer >= 1, got {aggregation_size!r}.")
-        self.samples = samples
-        self.aggregation_size = aggregation_size
+        self.samples = check_int(samples, "samples")
+        self.aggregation_size = check_int(aggregation_size, "aggregation_size", allow_none=True)
         self.marginal = bool(marginal)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
+    def validate(self, posterior, prior):
         if self.marginal and not (getattr(prior, "factorized", True) and getattr(posterior, "factorized", True)):
             raise ValueError(
                 "DensityGap(marginal=True) needs a factorised posterior and prior (per-unit densities); use "
                 "`marginal=False` (the joint form) with a mixture prior or a vMF posterior."
             )
+
+    def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
+        self.validate(posterior, prior)
         mean, log_var = outputs["z_mean"], outputs["z_log_var"]
         z = posterior.sample(mean, log_var, num_samples=self.samples, seed=self.seed_generator)
         gap = density_gap(

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kvae import distribute
+from kvae.checks import check_number
 from kvae.objectives.objective import Objective
 
 
@@ -21,17 +23,23 @@ class FreeBits(Objective):
 
     def __init__(self, target=0.5, per_dimension=True, **kwargs):
         super().__init__(**kwargs)
-        if not target >= 0:
-            raise ValueError(f"`target` must be >= 0, got {target!r}.")
-        self.target = float(target)
+        self.target = check_number(target, "target", low=0)
         self.per_dimension = bool(per_dimension)
+
+    def validate(self, posterior, prior):
+        zeros = ops.zeros((1, posterior.latent_dim))
+        if self.per_dimension and posterior.kl(zeros, zeros, prior) is None:
+            raise ValueError(
+                f"FreeBits(per_dimension=True) needs a closed-form per-unit KL, which a {type(posterior).__name__} "
+                f"posterior has not against a {type(prior).__name__} prior: use `per_dimension=False`."
+            )
 
     def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
         if not self.per_dimension:
-            return ops.maximum(self.target, ops.mean(kl)), {}
+            return ops.maximum(self.target, distribute.batch_mean(kl)), {}  # batch means of the global batch
         if kl_units is None:
             raise ValueError("FreeBits(per_dimension=True) needs a prior with a closed-form per-unit KL.")
-        return ops.sum(ops.maximum(self.target, ops.mean(kl_units, axis=0))), {}
+        return ops.sum(ops.maximum(self.target, distribute.batch_mean(kl_units))), {}
 
     def get_config(self):
         config = super().get_config()

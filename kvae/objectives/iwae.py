@@ -3,6 +3,7 @@ import math
 import keras
 from keras import ops
 
+from kvae.checks import check_int
 from kvae.objectives.objective import Objective
 
 
@@ -23,9 +24,7 @@ class IWAE(Objective):
 
     def __init__(self, k=5, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"`k` must be an integer >= 1, got {k!r}.")
-        self.k = k
+        self.k = check_int(k, "k")
         self.num_samples = k
 
     def regularizer(self, outputs, kl_units, kl, posterior, prior, step):

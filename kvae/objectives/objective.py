@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from kvae.checks import check_seed
+
 
 class Objective(keras.layers.Layer):
     """Base of every objective: maps the model outputs to the scalar training loss
@@ -27,7 +29,7 @@ class Objective(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.step = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False, name="step")
         self.rec_tracker = keras.metrics.Mean(name="rec")
         self.kl_tracker = keras.metrics.Mean(name="kl")
@@ -40,6 +42,10 @@ class Objective(keras.layers.Layer):
 
     def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
         raise NotImplementedError
+
+    def validate(self, posterior, prior):
+        """Raise a ValueError if this objective cannot train a model with `posterior` and `prior` (models call it
+        on construction, so that a bad combination fails there rather than in the first compiled step)."""
 
     def call(self, outputs, posterior=None, prior=None, training=False):
         """Args:

@@ -30,8 +30,13 @@ def get(identifier, latent_dim, seed=None, **kwargs):
             )
         return identifier
     if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"`posterior` given as a dict must be a serialised Keras config (with `class_name`) or, in "
+                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
+            )
         return keras.saving.deserialize_keras_object(identifier)
-    if identifier not in POSTERIORS:
+    if not isinstance(identifier, str) or identifier not in POSTERIORS:
         raise ValueError(f"Unknown `posterior` {identifier!r}; expected one of {sorted(POSTERIORS)} or a layer.")
     return POSTERIORS[identifier](latent_dim=latent_dim, seed=seed, **kwargs)
 

@@ -1,5 +1,7 @@
 import keras
 
+from kvae import distribute
+from kvae.checks import check_number
 from kvae.posteriors.gaussian import GaussianPosterior
 
 
@@ -22,10 +24,10 @@ class BatchNormGaussian(GaussianPosterior):
 
     def __init__(self, latent_dim, gamma=0.7, seed=None, **kwargs):
         super().__init__(latent_dim, seed=seed, **kwargs)
-        if not gamma > 0:
-            raise ValueError(f"`gamma` must be > 0, got {gamma!r}.")
-        self.gamma = float(gamma)
-        self.norm = keras.layers.BatchNormalization(center=False, scale=False, name="mean_norm")
+        self.gamma = check_number(gamma, "gamma", low=0, low_open=True)
+        # Statistics of the global batch, also across TensorFlow replicas (JAX's step sees the global batch).
+        sync = distribute.replicas() > 1
+        self.norm = keras.layers.BatchNormalization(center=False, scale=False, synchronized=sync, name="mean_norm")
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -3,12 +3,18 @@ import math
 import keras
 from keras import ops
 
+from kvae.checks import check_number
 from kvae.posteriors.gaussian import GaussianPosterior
 
 
 def committed_variance(delta):
     """The largest variance s < 1 with s - log s - 1 = 2 delta (bisection): any unit with variance <= s has
     KL(N(m, s) || N(0, 1)) >= delta whatever its mean m."""
+    return math.exp(log_committed_variance(delta))
+
+
+def log_committed_variance(delta):
+    """log s of `committed_variance(delta)`, computed in log space (finite where s underflows, delta >~ 370)."""
     # Bisection on log s in [-(2 delta + 60), 0]: s - log s - 1 decreases in s on (0, 1).
     low, high = -(2.0 * delta + 60.0), 0.0
     for _ in range(200):
@@ -17,7 +23,7 @@ def committed_variance(delta):
             low = mid
         else:
             high = mid
-    return math.exp(low)
+    return low
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -38,10 +44,8 @@ class DeltaGaussian(GaussianPosterior):
 
     def __init__(self, latent_dim, delta=0.15, seed=None, **kwargs):
         super().__init__(latent_dim, seed=seed, **kwargs)
-        if not delta > 0:
-            raise ValueError(f"`delta` must be > 0, got {delta!r}.")
-        self.delta = float(delta)
-        self.log_max_variance = math.log(committed_variance(self.delta))
+        self.delta = check_number(delta, "delta", low=0, low_open=True)
+        self.log_max_variance = log_committed_variance(self.delta)
 
     def parameters(self, features, training=None):
         raw = self.log_var_dense(features)

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kvae.checks import check_int, check_seed
 from kvae.posteriors.gaussian import GaussianPosterior
 
 
@@ -15,10 +16,8 @@ class Deterministic(GaussianPosterior):
 
     def __init__(self, latent_dim, seed=None, **kwargs):
         keras.layers.Layer.__init__(self, **kwargs)
-        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
-            raise ValueError(f"`latent_dim` must be a positive integer, got {latent_dim!r}.")
-        self.latent_dim = latent_dim
-        self.seed = seed
+        self.latent_dim = check_int(latent_dim, "latent_dim")
+        self.seed = check_seed(seed)
         self.mean_dense = keras.layers.Dense(latent_dim, name="mean")
 
     def build(self, input_shape):

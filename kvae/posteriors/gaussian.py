@@ -1,11 +1,22 @@
-"""Gaussian posterior q(z|x) = N(mean, diag(exp(log_var))): pure `keras.ops` functions and the sampler base layer."""
+"""Gaussian posterior q(z|x) = N(mean, diag(exp(log_var))): pure `keras.ops` functions and the sampler base layer.
+
+Numerical range: log-variances in [LOG_VAR_MIN, LOG_VAR_MAX] = [-30, 30] (standard deviations 3e-7 .. 3e6) and
+means up to +-1e3 give finite, exact float32 samples, log-densities and KLs. Where an exp of the log-variance would
+overflow beyond that range (a diverging log-variance head), the functions clip it: `reparameterize` and
+`gaussian_kl` at LOG_VAR_MAX (above it they act as if log_var = 30: finite, no gradient), `gaussian_log_prob` at
+both ends. The closed-form KL stays exact below LOG_VAR_MIN (finite, growing like -log_var / 2).
+"""
 
 import math
 
 import keras
 from keras import ops
 
+from kvae import distribute
+from kvae.checks import check_int, check_seed
+
 LOG_2PI = math.log(2.0 * math.pi)
+LOG_VAR_MIN, LOG_VAR_MAX = -30.0, 30.0
 
 
 def gaussian_kl(mean, log_var):
@@ -19,6 +30,7 @@ def gaussian_kl(mean, log_var):
     Returns:
         Tensor (..., D); sum over the last axis for the total KL.
     """
+    log_var = ops.minimum(log_var, LOG_VAR_MAX)  # exp overflows float32 above ~88
     return 0.5 * (ops.square(mean) + ops.exp(log_var) - log_var - 1.0)
 
 
@@ -27,6 +39,7 @@ def gaussian_log_prob(z, mean, log_var):
 
     Broadcasts `z` (..., D) against `mean`/`log_var`; returns (..., D).
     """
+    log_var = ops.clip(log_var, LOG_VAR_MIN, LOG_VAR_MAX)  # exp(-log_var) * 0 would be NaN for tiny variances
     return -0.5 * (LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var))
 
 
@@ -39,8 +52,8 @@ def reparameterize(mean, log_var, seed, num_samples=None):
         num_samples: None for one sample of shape (B, D), or k for (k, B, D).
     """
     shape = ops.shape(mean) if num_samples is None else (num_samples,) + tuple(ops.shape(mean))
-    eps = keras.random.normal(shape, dtype=mean.dtype, seed=seed)
-    return mean + ops.exp(0.5 * log_var) * eps
+    eps = distribute.normal(shape, seed, dtype=mean.dtype, batch_axis=len(shape) - 2)  # global-batch noise
+    return mean + ops.exp(0.5 * ops.minimum(log_var, LOG_VAR_MAX)) * eps
 
 
 class GaussianPosterior(keras.layers.Layer):
@@ -56,10 +69,8 @@ class GaussianPosterior(keras.layers.Layer):
 
     def __init__(self, latent_dim, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
-            raise ValueError(f"`latent_dim` must be a positive integer, got {latent_dim!r}.")
-        self.latent_dim = latent_dim
-        self.seed = seed
+        self.latent_dim = check_int(latent_dim, "latent_dim")
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.mean_dense = keras.layers.Dense(latent_dim, name="mean")
         self.log_var_dense = keras.layers.Dense(self._variance_units(), name="log_var")

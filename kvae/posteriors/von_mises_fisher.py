@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from kvae.checks import check_int, check_number, check_seed
 from kvae.posteriors.gaussian import GaussianPosterior
 from kvae.priors.hyperspherical_uniform import HypersphericalUniform, log_sphere_area
 
@@ -100,13 +101,9 @@ class VonMisesFisher(GaussianPosterior):
 
     def __init__(self, latent_dim, kappa=50.0, seed=None, **kwargs):
         keras.layers.Layer.__init__(self, **kwargs)
-        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 2:
-            raise ValueError(f"`latent_dim` must be an integer >= 2 for a hypersphere, got {latent_dim!r}.")
-        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0 < kappa < math.inf:
-            raise ValueError(f"`kappa` must be a finite number > 0, got {kappa!r}.")
-        self.latent_dim = latent_dim
-        self.kappa = float(kappa)
-        self.seed = seed
+        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=2)
+        self.kappa = check_number(kappa, "kappa", low=0, low_open=True)
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.mean_dense = keras.layers.Dense(latent_dim, name="mean")
         # Constants of the fixed (D, kappa), in float64.

@@ -21,8 +21,13 @@ def get(identifier, seed=None, **kwargs):
     if isinstance(identifier, keras.layers.Layer):
         return identifier
     if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"`prior` given as a dict must be a serialised Keras config (with `class_name`) or, in "
+                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
+            )
         return keras.saving.deserialize_keras_object(identifier)
-    if identifier not in PRIORS:
+    if not isinstance(identifier, str) or identifier not in PRIORS:
         raise ValueError(f"Unknown `prior` {identifier!r}; expected one of {sorted(PRIORS)} or a prior layer.")
     return PRIORS[identifier](seed=seed, **{**PRIOR_OPTIONS.get(identifier, {}), **kwargs})
 

@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from kvae.checks import check_int, check_seed
+
 
 def log_sphere_area(dim):
     """log A_D of the unit hypersphere S^{D-1} in R^D: A_D = 2 pi^{D/2} / Gamma(D/2) (A_2 = 2 pi, A_3 = 4 pi)."""
@@ -37,7 +39,7 @@ class HypersphericalUniform(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 
@@ -51,8 +53,7 @@ class HypersphericalUniform(keras.layers.Layer):
         return None
 
     def sample(self, n, latent_dim):
-        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 2:
-            raise ValueError(f"`latent_dim` must be an integer >= 2 for a hypersphere, got {latent_dim!r}.")
+        n, latent_dim = check_int(n, "n"), check_int(latent_dim, "latent_dim", minimum=2)
         eps = keras.random.normal((n, latent_dim), seed=self.seed_generator)
         return eps / ops.sqrt(ops.maximum(ops.sum(ops.square(eps), axis=-1, keepdims=True), 1e-30))
 

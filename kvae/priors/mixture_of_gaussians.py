@@ -3,6 +3,9 @@ import math
 import keras
 from keras import ops
 
+from kvae.checks import check_int, check_seed
+from kvae.posteriors.gaussian import LOG_VAR_MAX, LOG_VAR_MIN
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -25,7 +28,9 @@ class MixtureOfGaussians(keras.layers.Layer):
     `marginal=False` with this prior.
 
     The weights are created in `build(z_shape)` from the latent size `z_shape[-1]`: means (C, D), log-variances
-    (C, D) or (C, 1) when isotropic, logits (C,) (non-trainable with `learn_weights=False`).
+    (C, D) or (C, 1) when isotropic, logits (C,) (non-trainable with `learn_weights=False`). Like the posteriors'
+    densities, `log_prob` clips the log-variances to [-30, 30] and `sample` at 30, so that diverging variances give
+    finite values (`kvae.posteriors.gaussian.LOG_VAR_MIN`, `LOG_VAR_MAX`).
 
     Args:
         components: C, number of mixture components (>= 1).
@@ -44,11 +49,8 @@ class MixtureOfGaussians(keras.layers.Layer):
 
     def __init__(self, components=5, isotropic=False, learn_weights=True, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(components, int) or isinstance(components, bool) or components < 1:
-            raise ValueError(f"`components` must be an integer >= 1, got {components!r}.")
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-            raise ValueError(f"`seed` must be None or an integer, got {seed!r}.")
-        self.components = components
+        self.components = check_int(components, "components")
+        seed = check_seed(seed)
         self.isotropic = bool(isotropic)
         self.learn_weights = bool(learn_weights)
         self.seed = seed
@@ -86,7 +88,7 @@ class MixtureOfGaussians(keras.layers.Layer):
         self._check_built(z.shape[-1])
         z = ops.convert_to_tensor(z)
         means = ops.cast(self.means, z.dtype)
-        log_vars = ops.cast(self.log_vars, z.dtype)  # (C, D) or (C, 1)
+        log_vars = ops.clip(ops.cast(self.log_vars, z.dtype), LOG_VAR_MIN, LOG_VAR_MAX)  # (C, D) or (C, 1)
         diff = ops.expand_dims(z, -2) - means  # (..., C, D)
         if self.isotropic:  # one variance per component: D (log 2pi + log s_c^2) + |z - m_c|^2 / s_c^2
             log_var = log_vars[:, 0]
@@ -106,15 +108,14 @@ class MixtureOfGaussians(keras.layers.Layer):
 
     def sample(self, n, latent_dim):
         """(n, D) draws: a component c ~ Categorical(pi), then z = m_c + s_c * eps."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        n = check_int(n, "n")
         self._check_built(latent_dim)
         logits = ops.expand_dims(ops.convert_to_tensor(self.logits), 0)  # (1, C)
         chosen = ops.reshape(keras.random.categorical(logits, n, seed=self.seed_generator), (n,))
         means = ops.take(ops.convert_to_tensor(self.means), chosen, axis=0)  # (n, D)
         log_vars = ops.take(ops.convert_to_tensor(self.log_vars), chosen, axis=0)  # (n, D) or (n, 1)
         eps = keras.random.normal((n, self.latent_dim), dtype=means.dtype, seed=self.seed_generator)
-        return means + ops.exp(0.5 * log_vars) * eps
+        return means + ops.exp(0.5 * ops.minimum(log_vars, LOG_VAR_MAX)) * eps
 
     def get_config(self):
         config = super().get_config()

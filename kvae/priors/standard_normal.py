@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kvae.checks import check_int, check_seed
 from kvae.posteriors.gaussian import LOG_2PI, gaussian_kl
 
 
@@ -24,7 +25,7 @@ class StandardNormal(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 
@@ -35,7 +36,8 @@ class StandardNormal(keras.layers.Layer):
         return gaussian_kl(mean, log_var)
 
     def sample(self, n, latent_dim):
-        return keras.random.normal((n, latent_dim), seed=self.seed_generator)
+        shape = (check_int(n, "n"), check_int(latent_dim, "latent_dim"))
+        return keras.random.normal(shape, seed=self.seed_generator)
 
     def get_config(self):
         config = super().get_config()

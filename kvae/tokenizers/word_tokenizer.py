@@ -79,6 +79,14 @@ def _as_string_list(texts, name="texts", allow_scalar=False):
                 f"`{name}` must contain only strings, but element {i} is "
                 f"{type(item).__name__}: {item!r:.60}"
             )
+        if isinstance(item, bytes):
+            try:
+                item.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(
+                    f"`{name}` element {i} is bytes that are not valid UTF-8 "
+                    f"text ({e}): {item!r:.60}"
+                ) from None
     return items
 
 
@@ -86,6 +94,11 @@ def _as_string_dataset(texts, name="texts"):
     """Returns `texts` (list, ndarray or tf.data.Dataset) as a dataset of
     scalar tf.string elements."""
     if isinstance(texts, tf.data.Dataset):
+        if texts.cardinality() == tf.data.INFINITE_CARDINALITY:
+            raise ValueError(
+                f"`{name}` is an infinite dataset (e.g. `.repeat()`): it is "
+                f"read to the end, so pass a finite one (`.take(n)`)."
+            )
         spec = texts.element_spec
         if not isinstance(spec, tf.TensorSpec) or spec.dtype != tf.string:
             raise ValueError(
@@ -584,6 +597,15 @@ class WordTokenizer(keras.layers.Layer):
                 f"`batch_size` must be a positive int, got {batch_size!r}."
             )
         batch_size = int(batch_size)
+        if pad_to_multiple_of is not None and (
+            isinstance(pad_to_multiple_of, bool)
+            or not isinstance(pad_to_multiple_of, (int, np.integer))
+            or pad_to_multiple_of < 1
+        ):
+            raise ValueError(
+                f"`pad_to_multiple_of` must be a positive int or None, got "
+                f"{pad_to_multiple_of!r}."
+            )
         strings = _as_string_dataset(texts, "texts")
 
         pad = tf.constant(self.pad_id, tf.int32)

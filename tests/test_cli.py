@@ -1,0 +1,214 @@
+"""Tests for the `kvae` command line (kvae.cli): train / evaluate / generate / interpolate on the bundled data, the
+files a run writes, exact `--resume` after an interruption, the NaN guard, and one-line errors with exit codes.
+
+Commands run in-process through `kvae.cli.main([...])` (one subprocess test covers `python -m kvae`). Models are
+tiny (latent 4, hidden 16, 200 training examples, 1-4 epochs). Backend independent: run under
+KERAS_BACKEND=tensorflow, jax and torch.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import kvae
+from kvae.cli import CLIError, load_data, main, read_examples
+
+TINY = ["--train-size", "200", "--latent-dim", "4", "--hidden-dim", "16", "--batch-size", "50", "--quiet"]
+TEXT = ["train", "text", "--data", "snli-sample", "--test-size", "20", "--embedding-dim", "8", *TINY]
+TEXT += ["--train-size", "100", "--batch-size", "100"]  # one batch: one compiled LSTM step (JAX compiles per length)
+IMAGE = ["train", "image", "--data", "fashion-mnist-sample", "--test-size", "20", *TINY]
+IMAGE_RUN = [*IMAGE, "--epochs", "4", "--objective", "capacity", "--c", "5", "--anneal-steps", "12", "--no-shuffle"]
+
+
+def run(capsys, *argv):
+    """(exit status, stdout, stderr) of `kvae argv`."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_line(err):
+    """The single `kvae: error: ...` line of stderr (and no traceback)."""
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("kvae:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def read_history(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("text_run")
+    keras.utils.set_random_seed(0)
+    assert main([*TEXT, "--epochs", "1", "--c", "3", "--anneal-steps", "4", "--out", str(folder)]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def image_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("image_run")
+    assert main([*IMAGE_RUN, "--out", str(folder)]) == 0
+    return folder
+
+
+def test_train_text_writes_the_run_folder(text_run):
+    config = json.loads((text_run / "config.json").read_text())
+    assert config["kind"] == "text" and config["c"] == 3 and config["backend"] == keras.backend.backend()
+    model = keras.saving.load_model(text_run / "model.keras")
+    assert isinstance(model, kvae.TextVAE) and model.latent_dim == 4 and model.hidden_dim == 16
+    assert model.objective.c == 3 and model.objective.anneal_steps == 4
+    assert int(keras.ops.convert_to_numpy(model.objective.step)) == 1  # 1 epoch of 1 batch
+    vocabulary = (text_run / "vocab.txt").read_text().splitlines()
+    assert vocabulary[:4] == ["<pad>", "<unk>", "<bos>", "<eos>"] and vocabulary == list(model.tokenizer.vocabulary)
+    history = read_history(text_run / "history.csv")
+    assert len(history) == 1 and {"loss", "rec", "kl", "val_loss"} <= set(history[0])
+    evaluation = json.loads((text_run / "evaluation.json").read_text())
+    assert evaluation["examples"] == 20 and 0 <= evaluation["active_units"] <= 4
+    assert {"rec", "kl", "mutual_information", "consistent_units", "bleu2"} <= set(evaluation)
+    assert np.isfinite(evaluation["rec"]) and 0 <= evaluation["bleu2"] <= 100
+
+
+def test_evaluate_generate_interpolate_text(text_run, tmp_path, capsys):
+    out = tmp_path / "eval.json"
+    code, printed, _ = run(capsys, "evaluate", text_run, "--out", out, "--backend", keras.backend.backend())
+    assert code == 0 and "20 examples: rec" in printed
+    evaluated, at_training = json.loads(out.read_text()), json.loads((text_run / "evaluation.json").read_text())
+    for key in ("examples", "kl", "mutual_information", "active_units", "bleu2"):  # the same held-out split
+        assert evaluated[key] == pytest.approx(at_training[key], rel=1e-4, abs=1e-6), key
+
+    code, printed, _ = run(capsys, "generate", text_run, "--n", 3, "--out", tmp_path / "generated.txt")
+    assert code == 0 and len(printed.splitlines()) == 3
+    assert (tmp_path / "generated.txt").read_text().splitlines() == printed.splitlines()
+
+    code, printed, _ = run(capsys, "interpolate", text_run, "a man is sleeping .", "two dogs play .", "--steps", 3)
+    lines = printed.splitlines()
+    assert code == 0 and len(lines) == 3 and lines[0].startswith("0.00") and lines[-1].startswith("1.00")
+
+
+def test_train_image_generate_interpolate(image_run, tmp_path, capsys):
+    model = keras.saving.load_model(image_run / "model.keras")
+    assert isinstance(model, kvae.ImageVAE) and model.image_shape == (28, 28) and model.hidden_dims == (16, 16)
+    evaluation = json.loads((image_run / "evaluation.json").read_text())
+    assert evaluation["examples"] == 20 and "bleu2" not in evaluation and np.isfinite(evaluation["mutual_information"])
+    code, _, _ = run(capsys, "generate", image_run, "--n", 4)
+    assert code == 0 and (image_run / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, _ = run(capsys, "interpolate", image_run, 0, 1, "--steps", 3, "--out", tmp_path / "line.png")
+    assert code == 0 and (tmp_path / "line.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run(capsys, "interpolate", image_run, "a shoe", "a shirt")
+    assert code == 2 and "indices of held-out images" in error_line(err)
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(image_run, tmp_path, capsys, monkeypatch):
+    """4 epochs in one go (`image_run`) == 2 epochs, a KeyboardInterrupt, then the same command again (weights,
+    annealing step, random state, the metrics of every epoch and the final evaluation)."""
+    from kvae.callbacks import NaNGuard
+
+    original = NaNGuard.on_epoch_end
+
+    def interrupt_after_two_epochs(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(NaNGuard, "on_epoch_end", interrupt_after_two_epochs)
+    resumed = [*IMAGE_RUN, "--out", tmp_path / "resumed", "--resume"]
+    code, _, err = run(capsys, *resumed)
+    assert code == 130 and "rerun the same command" in err
+    assert len(read_history(tmp_path / "resumed" / "history.csv")) == 2
+    monkeypatch.undo()
+    assert run(capsys, *resumed)[0] == 0
+
+    whole = read_history(image_run / "history.csv")
+    again = read_history(tmp_path / "resumed" / "history.csv")
+    assert [row["epoch"] for row in again] == ["0", "1", "2", "3"]
+    for a, b in zip(whole, again):
+        np.testing.assert_allclose([float(a[k]) for k in a], [float(b[k]) for k in a], rtol=1e-4, atol=1e-5)
+    first, second = (keras.saving.load_model(folder / "model.keras") for folder in (image_run, tmp_path / "resumed"))
+    assert int(keras.ops.convert_to_numpy(second.objective.step)) == 16  # 4 epochs of 4 steps
+    for a, b in zip(first.weights, second.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), rtol=1e-4, atol=1e-5)
+    evaluations = [json.loads((folder / "evaluation.json").read_text()) for folder in (image_run, tmp_path / "resumed")]
+    assert evaluations[0]["rec"] == pytest.approx(evaluations[1]["rec"], rel=1e-4)
+
+
+def test_a_diverging_run_stops_with_the_guard_report(tmp_path, capsys):
+    code, _, err = run(capsys, *IMAGE, "--epochs", "2", "--learning-rate", "1e30", "--out", tmp_path)
+    line = error_line(err)
+    assert code == 1 and "training diverged: non-finite loss" in line and "epoch 1, batch" in line
+    assert "last finite metrics" in line and not (tmp_path / "evaluation.json").exists()
+
+
+def test_text_files_may_hold_labels(tmp_path):
+    plain, labelled = tmp_path / "plain.txt", tmp_path / "labelled.tsv"
+    plain.write_text("a man is sleeping .\n\ntwo dogs play .\n")
+    labelled.write_text("0\ta man is sleeping .\n1\ttwo dogs play .\n")
+    expected = ["a man is sleeping .", "two dogs play ."]
+    assert read_examples("text", str(plain)) == read_examples("text", str(labelled)) == expected
+    train, held_out = load_data("text", str(plain), seed=0, validation_split=0.1)
+    assert sorted(train + held_out) == expected and len(held_out) == 1
+
+
+def test_failures_are_one_line_errors_with_exit_codes(text_run, tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00\x9c" * 50)
+    flat = tmp_path / "flat.npy"
+    np.save(flat, np.zeros(10))
+    no_model = tmp_path / "no_model"
+    no_model.mkdir()
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    cases = [
+        (["evaluate", tmp_path / "missing"], 1, "no such model folder"),
+        (["generate", no_model], 1, "not a kvae model folder"),
+        (["interpolate", damaged, "a", "b"], 1, "cannot load the model"),
+        (["train", "text", "--posterior", "spherical", "--out", tmp_path / "o"], 2, "--posterior"),
+        (["train", "text", "--epochs", "0", "--out", tmp_path / "o"], 2, "--epochs: must be a positive integer"),
+        (["train", "image", "--c", "3", "--out", tmp_path / "o"], 2, "--c does not apply to the elbo objective"),
+        (["train", "text", "--data", tmp_path / "nowhere.txt", "--out", tmp_path / "o"], 1, "no such file"),
+        (["train", "text", "--data", empty, "--out", tmp_path / "o"], 1, "no sentences"),
+        (["train", "text", "--data", binary, "--out", tmp_path / "o"], 1, "binary.txt"),
+        (["train", "image", "--data", flat, "--out", tmp_path / "o"], 1, "expected images"),
+        ([*TEXT, "--epochs", "1", "--latent-dim", "5", "--out", text_run, "--resume"], 2, "--latent-dim 4 -> 5"),
+        (["frobnicate"], 2, "invalid choice"),
+    ]
+    for argv, expected_code, message in cases:
+        code, _, err = run(capsys, *argv)
+        line = error_line(err)
+        assert code == expected_code and line.startswith("kvae: error: ") and message in line, (argv, line)
+    assert not (tmp_path / "o" / "model.keras").exists()
+
+
+def test_debug_shows_the_traceback_and_backend_mismatch_is_refused(tmp_path, capsys):
+    with pytest.raises(CLIError, match="no such model folder"):
+        main(["evaluate", str(tmp_path / "missing"), "--debug"])
+    other = next(b for b in ("tensorflow", "jax", "torch") if b != keras.backend.backend())
+    code, _, err = run(capsys, "--backend", other, "evaluate", tmp_path)
+    assert code == 2 and f"--backend {other}" in error_line(err)
+
+
+def test_help_lists_the_registry_and_the_demo(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0 and all(name in out for name in kvae.list_posteriors() + kvae.list_objectives())
+    code, out, _ = run(capsys, "demo", "--help")
+    assert code == 0 and "--posterior" in out
+
+
+def test_python_dash_m_kvae(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "kvae", "--help"]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in ("train", "evaluate", "generate", "interpolate", "demo"))
