@@ -112,13 +112,17 @@ def main():
         print(row, flush=True)
         with rows_file.open("a") as f:  # one line per finished row, so a long run can be resumed
             f.write(json.dumps(row, default=lambda v: v.item()) + "\n")
-        write_table(results, backend, len(train), len(test), source, args, out)
+        results.sort(key=lambda r: names.index(r["name"]))
+        missing = [n for n in names if n not in {r["name"] for r in results}]
+        write_table(results, backend, len(train), len(test), source, args, out, missing)
 
 
-def write_table(results, backend, n_train, n_test, source, args, out):
+def write_table(results, backend, n_train, n_test, source, args, out, missing=()):
     lines = [
         f"backend {backend}; {n_train} train / {n_test} test SNLI sentences ({source}); {args.epochs} epochs, "
-        f"batch 32, anneals over {args.anneal_steps} steps; KL (to N(0, I)), MI and CU for Gaussian posteriors (the vMF KL is a constant)",
+        f"batch 32, embedding 50 / LSTM 128 / latent 8, Adam 5e-4, anneals over {args.anneal_steps} steps; "
+        "KL (to N(0, I)), MI and CU for Gaussian posteriors (the vMF KL is a constant); train s is wall time on the "
+        "2-core CPU machine (rows resumed across runs may have run under different loads)",
         "",
         "| model | rec | KL | MI | AU | CU | BLEU-2 | train s |",
         "|---|---|---|---|---|---|---|---|",
@@ -128,6 +132,8 @@ def write_table(results, backend, n_train, n_test, source, args, out):
         f"{r['seconds']:.0f} |"
         for r in results
     ]
+    if missing:
+        lines += ["", f"not run yet: {', '.join(missing)}"]
     text = "\n".join(lines) + "\n"
     print(text)
     (out / f"zoo_comparison_{backend}.md").write_text(text)

@@ -192,6 +192,16 @@ def test_batchnorm_inference_uses_moving_statistics():
     np.testing.assert_array_equal(np_(layer.norm.moving_mean), moving_mean)
 
 
+def test_batchnorm_bound_holds_for_a_fresh_text_encoder(sentences, vocabulary):
+    # A fresh LSTM encoder's raw means vary by ~1e-5 across sentences; the batch KL must still reach D gamma^2 / 2
+    # (with Keras's default epsilon 1e-3 it was 0.6 of it, and training drove it to 0).
+    model = kvae.TextVAE(vocabulary=vocabulary, latent_dim=8, posterior="batchnorm", objective="elbo", seed=0)
+    ids = np.asarray(model.tokenizer.texts_to_ids(sentences))
+    mean = np_(model.posterior(model.encoder(tensor(ids)), training=True)["z_mean"]).astype("float64")
+    kl_of_means = 0.5 * np.sum(np.mean(mean**2, axis=0))
+    assert kl_of_means >= 0.99 * 8 * 0.7**2 / 2
+
+
 def test_batchnorm_gamma_fixed_beta_trainable():
     layer = bn_layer()
     assert layer.norm.scale is False and layer.norm.center is False  # beta lives on the posterior, after gamma

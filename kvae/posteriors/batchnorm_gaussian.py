@@ -13,6 +13,10 @@ class BatchNormGaussian(GaussianPosterior):
 
     gamma is fixed, beta_u learned; since E_x[mean_u^2] = gamma^2 + beta_u^2, the expected KL stays above
     latent_dim * gamma^2 / 2, which keeps every unit away from collapse. Moving statistics are used at inference.
+    With epsilon in the normalisation the bound is really D * gamma^2 / 2 * Var_B[m] / (Var_B[m] + eps), and the
+    raw means of a freshly initialised LSTM encoder vary by about 1e-5 across sentences: Keras's default epsilon
+    (1e-3) lets the encoder escape the bound at once, so epsilon is 1e-8; moving statistics are updated with weight
+    0.1 per step, as PyTorch's `BatchNorm1d` used by the published code.
 
     Args:
         latent_dim: D.
@@ -27,7 +31,9 @@ class BatchNormGaussian(GaussianPosterior):
         self.gamma = check_number(gamma, "gamma", low=0, low_open=True)
         # Statistics of the global batch, also across TensorFlow replicas (JAX's step sees the global batch).
         sync = distribute.replicas() > 1
-        self.norm = keras.layers.BatchNormalization(center=False, scale=False, synchronized=sync, name="mean_norm")
+        self.norm = keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-8, center=False, scale=False, synchronized=sync, name="mean_norm"
+        )
 
     def build(self, input_shape):
         super().build(input_shape)
