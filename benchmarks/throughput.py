@@ -7,8 +7,8 @@ The driver prepares the batches once (SNLI sentences tokenised by kvae's `WordTo
 padded to the batch's longest sentence and (b) length-bucketed batches, exactly as `TextVAE.fit` makes them, both
 rounded up to a multiple of 8 tokens; Fashion-MNIST images scaled to [0, 1]) and saves them as .npz. Then one fresh
 worker process per (run, configuration, batches) trains on the identical batches: kvae under
-KERAS_BACKEND=tensorflow, jax and torch (`model.fit` on a `tf.data` dataset of the batches, what a user gets from
-`fit`; a callback reads the loss after every step, so steps are synchronous), and the same model as a minimal
+KERAS_BACKEND=tensorflow, jax and torch (`model.fit` on the images as one array, on the text batches from a Python
+generator: what a user passes; a callback reads the loss after every step, so steps are synchronous), and the same model as a minimal
 hand-written loop in plain PyTorch (`torch.nn.LSTM`, `torch.optim.Adam`) and plain JAX (one jit-compiled step,
 `lax.scan` LSTM, hand-written Adam), see `benchmarks/plain/`.
 
@@ -226,10 +226,9 @@ def summarise(begin, ends, batches, kind):
 
 
 def kvae_factory(config, folder):
-    """Imports kvae; returns `make()` -> `fit(batches)` training a fresh kvae model with `model.fit` on a `tf.data`
-    dataset of the batches, returning the clock at the start of the first step and at the end of every step."""
+    """Imports kvae; returns `make()` -> `fit(batches)` training a fresh kvae model with `model.fit` on the
+    batches, returning the clock at the start of the first step and at the end of every step."""
     import keras
-    import tensorflow as tf
 
     import kvae
 
@@ -256,15 +255,19 @@ def kvae_factory(config, folder):
         if config["kind"] == "text":
             vocabulary = json.loads((folder / "vocabulary.json").read_text())
             model = kvae.TextVAE(vocabulary=vocabulary, **common)
-            spec = tf.TensorSpec((None, None), tf.int32)
         else:
             model = kvae.ImageVAE(**common)
-            spec = tf.TensorSpec((None, 28, 28), tf.float32)
 
         def fit(batches):
+            # What a user passes: images as one array (Keras slices the same batches in order), variable-length
+            # text batches from a Python generator (Keras iterates it directly on JAX and torch; TensorFlow wraps
+            # it in tf.data).
             timer = StepClock()
-            dataset = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=spec).prefetch(2)
-            model.fit(dataset, epochs=1, verbose=0, callbacks=[timer])
+            if config["kind"] == "text":
+                model.fit((b for b in batches), epochs=1, verbose=0, callbacks=[timer])
+            else:
+                images = np.concatenate(batches)
+                model.fit(images, batch_size=len(batches[0]), shuffle=False, epochs=1, verbose=0, callbacks=[timer])
             return timer.begin, timer.ends
 
         fit.note = note + f"model.jit_compile={model.jit_compile}"
@@ -492,8 +495,8 @@ def main():
         (
             "Rates and step times are medians over the timed steps (rate = batch size / step time); tokens/s counts "
             "the non-pad target tokens (words and `<eos>`); CPU ms/step is the worker's CPU time (all threads) per "
-            "step. kvae rows time `model.fit` on a `tf.data` dataset of the batches. First step: from building the "
-            "model to the end of its first training step (tracing and compilation included). Warm-up: one step per "
+            "step. kvae rows time `model.fit` on the images as one array and on the text batches from a Python "
+            "generator. First step: from building the model to the end of its first training step (tracing and compilation included). Warm-up: one step per "
             "distinct batch shape (JAX compiles each) plus a few more."
         ),
     ]

@@ -7,6 +7,7 @@
 
 from kvae import objectives, posteriors, priors
 from kvae.models import AE, VAE, ImageVAE, TextVAE
+from kvae.models.vae import _offset
 
 MODELS = {"vae": VAE, "image_vae": ImageVAE, "text_vae": TextVAE, "ae": AE}
 
@@ -31,11 +32,11 @@ def list_models():
     return sorted(MODELS)
 
 
-def _resolve(value, getter, **extra):
+def _resolve(value, getter, seed=None):
     """A {"name": ..., **kwargs} dict (plain config-file form) -> an instance; anything else unchanged."""
     if isinstance(value, dict) and "name" in value and "class_name" not in value:
-        kwargs = dict(value)
-        return getter(kwargs.pop("name"), **extra, **kwargs)
+        kwargs = {"seed": seed, **value}
+        return getter(kwargs.pop("name"), **kwargs)
     return value
 
 
@@ -45,10 +46,12 @@ def create_model(name, **config):
     if name not in MODELS:
         raise ValueError(f"Unknown model {name!r}; expected one of {list_models()}.")
     cls = MODELS[name]
+    seed = config.get("seed")
+    # Seeded as the model seeds the layers it builds from names (see `VAE`), unless the dict names its own seed.
     if "objective" in config:
-        config["objective"] = _resolve(config["objective"], objectives.get)
+        config["objective"] = _resolve(config["objective"], objectives.get, seed=_offset(seed, 2))
     if "prior" in config:
-        config["prior"] = _resolve(config["prior"], priors.get)
+        config["prior"] = _resolve(config["prior"], priors.get, seed=_offset(seed, 1))
     if isinstance(config.get("posterior"), dict) and "class_name" not in config["posterior"]:
         raise ValueError("Give `posterior` as a name or a layer; posterior options go to the layer's constructor.")
     return cls(**config)

@@ -260,10 +260,13 @@ def test_ae_trains_and_reports_zero_kl(images):
         model.sample(2)
 
 
-def test_ae_ignores_posterior_objective_prior():
-    model = kvae.AE(latent_dim=LATENT, posterior="diagonal", objective="elbo", hidden_dims=HIDDEN)
+def test_ae_refuses_another_posterior_objective_prior():
+    model = kvae.AE(latent_dim=LATENT, posterior="deterministic", objective="reconstruction", hidden_dims=HIDDEN)
     assert isinstance(model.posterior, kvae.posteriors.Deterministic)
     assert isinstance(model.objective, kvae.objectives.Reconstruction)
+    for name, value in (("posterior", "diagonal"), ("objective", "elbo"), ("prior", "mog")):
+        with pytest.raises(ValueError, match=f"`{name}="):
+            kvae.AE(latent_dim=LATENT, hidden_dims=HIDDEN, **{name: value})
 
 
 # ------------------------------------------------------------------------------------------------- saving

@@ -526,6 +526,19 @@ def test_create_model_by_names():
     assert isinstance(iwae.posterior, BatchNormGaussian)
 
 
+def test_create_model_seeds_dict_objectives_and_priors_like_names():
+    # A config-file dict gets the seed the model gives a name, so both forms train identically.
+    by_dict = kvae.create_model(
+        "image_vae", objective={"name": "iwae", "k": 2}, prior={"name": "mog"}, seed=7, **IMAGE_SIZES
+    )
+    by_name = kvae.ImageVAE(objective="iwae", prior="mog", seed=7, **IMAGE_SIZES)
+    assert by_dict.objective.seed == by_name.objective.seed == 9
+    assert by_dict.prior.seed == by_name.prior.seed == 8
+    own = kvae.create_model("image_vae", objective={"name": "density_gap", "seed": 3}, seed=7, **IMAGE_SIZES)
+    assert own.objective.seed == 3
+    assert kvae.create_model("image_vae", objective={"name": "elbo"}, **IMAGE_SIZES).objective.seed is None
+
+
 @pytest.mark.parametrize(
     "name, kwargs, argument",
     [

@@ -8,18 +8,25 @@ class AE(ImageVAE):
     """Deterministic autoencoder baseline: the `ImageVAE` encoder and decoder with z = mean(x) and the
     `Reconstruction` objective (loss = mean_x rec(x)). `encode` returns z; `log_var` is reported as 0.
 
-    Takes the `ImageVAE` arguments except `posterior`, `objective` and `prior`.
+    Takes the `ImageVAE` arguments; `posterior`, `objective` and `prior` are fixed (passing another value is an error).
     """
 
+    fixed = {"posterior": "deterministic", "objective": "reconstruction", "prior": "normal"}
+
     def __init__(self, **kwargs):
-        for fixed in ("posterior", "objective", "prior"):
-            kwargs.pop(fixed, None)
+        for name, value in self.fixed.items():
+            given = kwargs.pop(name, value)
+            if given is not value and given != value:
+                raise ValueError(
+                    f"An AE has `{name}={value!r}` by construction; got `{name}={given!r}`. Use an ImageVAE for "
+                    "another posterior, objective or prior."
+                )
         super().__init__(posterior="deterministic", objective="reconstruction", **kwargs)
 
     def get_config(self):
         config = super().get_config()
-        for fixed in ("posterior", "objective", "prior"):
-            config.pop(fixed)
+        for name in self.fixed:
+            config.pop(name)
         return config
 
     def sample(self, n):
