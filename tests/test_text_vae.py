@@ -100,6 +100,47 @@ def test_vocabulary_from_tfds_style_dict_dataset():
     np.testing.assert_allclose(model.encode(dataset), model.encode(SENTENCES), rtol=1e-5, atol=1e-6)
 
 
+class IdBatches(keras.utils.PyDataset):
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        return self.batches[index]
+
+
+def test_fit_on_generator_and_pydataset_of_id_batches():
+    # Batches of different lengths (as a user's own bucketing makes them) from user code train exactly like the
+    # same batches in a tf.data dataset.
+    ids = tiny(vocabulary=VOCABULARY).texts_to_ids(SENTENCES * 2)
+    batches = [ids[:4, :6], ids[4:, :8]]
+
+    def losses(make_input, epochs=2):
+        keras.utils.set_random_seed(0)
+        model = tiny(vocabulary=VOCABULARY, seed=0)
+        history = model.fit(make_input(), epochs=epochs, verbose=0)
+        return np.array(history.history["loss"])
+
+    spec = tf.TensorSpec((None, None), tf.int32)
+    known_length = tf.data.experimental.assert_cardinality(len(batches))
+    reference = losses(
+        lambda: tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=spec).apply(known_length)
+    )
+    assert np.all(np.isfinite(reference))
+    np.testing.assert_allclose(losses(lambda: IdBatches(batches)), reference, rtol=1e-5)
+    np.testing.assert_allclose(losses(lambda: (b for b in batches), epochs=1), reference[:1], rtol=1e-5)
+    model = tiny(vocabulary=VOCABULARY, seed=0)
+    expected = np.concatenate([model.encode(b) for b in batches])
+    np.testing.assert_allclose(model.encode(IdBatches(batches)), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.encode(b for b in batches), expected, rtol=1e-5, atol=1e-6)
+    with open(__file__) as lines:  # a file iterates lines, not batches: refused as before
+        with pytest.raises(ValueError, match="sentences"):
+            model.fit(lines, epochs=1, verbose=0)
+
+
 def test_vocabulary_from_dict_with_custom_text_key():
     model = tiny(text_key="sentence", seed=0)
     model.as_dataset({"sentence": SENTENCES, "label": np.arange(4)}, build_vocabulary=True)

@@ -5,7 +5,7 @@ from keras import ops
 from kvae.checks import check_choice, check_int
 from kvae.decoders import ConvDecoder, MLPDecoder
 from kvae.encoders import ConvEncoder, MLPEncoder
-from kvae.models.batching import is_dataset
+from kvae.models.batching import is_dataset, is_stream
 from kvae.models.vae import VAE, build_once
 
 ARCHITECTURES = ("mlp", "conv")
@@ -118,6 +118,8 @@ class ImageVAE(VAE):
         super().check_inputs(x, name)
         if is_dataset(x):
             self._check_dataset(x, name)
+            return
+        if is_stream(x):  # batches made by user code: checked by the step as they come
             return
         if isinstance(x, dict):
             if self.input_key not in x:

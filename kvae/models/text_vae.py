@@ -7,7 +7,7 @@ from kvae.checks import check_choice, check_int, check_number, check_seed
 from kvae.decoders import LSTMDecoder
 from kvae.encoders import LSTMEncoder
 from kvae.likelihoods import categorical_nll
-from kvae.models.batching import is_dataset
+from kvae.models.batching import is_batched, is_dataset, is_stream
 from kvae.models.vae import VAE, build_once
 from kvae.tokenizers import WordTokenizer
 
@@ -194,9 +194,12 @@ class TextVAE(VAE):
 
     # ------------------------------------------------------------------------------------------ input handling
     def _texts(self, x, name):
-        """The sentences in `x` (list of str or a tf.data.Dataset of scalar strings), or None if `x` holds ids."""
+        """The sentences in `x` (list of str or a tf.data.Dataset of scalar strings), or None if `x` holds ids
+        (arrays, datasets of id batches, and generators / `PyDataset`s, which must yield padded id batches)."""
         if isinstance(x, str):
             return [x]
+        if is_stream(x):
+            return None
         if isinstance(x, dict):
             if self.text_key not in x:
                 raise ValueError(f"`{name}` is a dict without the text key {self.text_key!r} (keys: {sorted(x)}).")
@@ -271,7 +274,7 @@ class TextVAE(VAE):
             raise ValueError(f"`{name}` is None; pass sentences or token ids.")
         texts = self._texts(x, name)
         if texts is None:
-            if not is_dataset(x):
+            if not is_batched(x):
                 self._check_ids(x[self.text_key] if isinstance(x, dict) else x, name)
             return x
         if not self.has_vocabulary:
@@ -289,7 +292,7 @@ class TextVAE(VAE):
         if self._texts(x, name) is None:
             if not self.has_vocabulary:
                 raise ValueError(f"`{name}` holds token ids but the model has no vocabulary yet: fit it on sentences.")
-            if not is_dataset(x):
+            if not is_batched(x):
                 self._check_ids(x[self.text_key] if isinstance(x, dict) else x, name)
 
     def fit(self, x=None, y=None, batch_size=None, validation_data=None, shuffle=True, **kwargs):
@@ -300,21 +303,21 @@ class TextVAE(VAE):
         data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True)
         if validation_data is not None:
             validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")
-        if data is not x or is_dataset(x):
+        if data is not x or is_batched(x):
             return super().fit(data, validation_data=validation_data, shuffle=False, **kwargs)
         return super().fit(data, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         batch_size = check_int(batch_size, "batch_size", allow_none=True)
         data = self.as_dataset(x, batch_size or 32)
-        if data is not x or is_dataset(x):
+        if data is not x or is_batched(x):
             return super().evaluate(data, **kwargs)
         return super().evaluate(data, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
         batch_size = check_int(batch_size, "batch_size", allow_none=True)
         data = self.as_dataset(x, batch_size or 32)
-        if data is not x or is_dataset(x):
+        if data is not x or is_batched(x):
             return super().predict(data, **kwargs)
         return super().predict(data, batch_size=batch_size, **kwargs)
 
@@ -335,7 +338,10 @@ class TextVAE(VAE):
         return self.tokenizer.texts_to_ids(found)
 
     def encode(self, texts, return_log_var=False, batch_size=256):
-        """Posterior means (N, D) of sentences (or id arrays); `return_log_var=True` gives `(mean, log_var)`."""
+        """Posterior means (N, D) of sentences (or id arrays, or batches of ids); `return_log_var=True` gives
+        `(mean, log_var)`."""
+        if is_batched(texts) and self._texts(texts, "texts") is None:  # id batches: encoded as they are batched
+            return super().encode(texts, return_log_var=return_log_var, batch_size=batch_size)
         return super().encode(self.texts_to_ids(texts), return_log_var=return_log_var, batch_size=batch_size)
 
     def decode(self, z, method="greedy", max_length=None, num_beams=4, temperature=1.0, seed=None):

@@ -5,7 +5,7 @@ from keras import ops
 from kvae import distribute, objectives, posteriors, priors
 from kvae.checks import check_int, check_number, check_seed
 from kvae.likelihoods import bernoulli_nll
-from kvae.models.batching import first_input, is_dataset
+from kvae.models.batching import as_keras_stream, first_input, is_batched, is_dataset
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -110,7 +110,10 @@ class VAE(keras.Model):
         log-variance broadcast to every unit for the isotropic posterior. Runs as a compiled predict loop."""
         self.check_inputs(x, "x")
         batch_size = check_int(batch_size, "batch_size")
-        mean, log_var = self.posterior_network().predict(x, batch_size=batch_size, verbose=0)
+        if is_batched(x):
+            mean, log_var = self.posterior_network().predict(as_keras_stream(x), verbose=0)
+        else:
+            mean, log_var = self.posterior_network().predict(x, batch_size=batch_size, verbose=0)
         return (mean, log_var) if return_log_var else mean
 
     def posterior_network(self):
@@ -188,7 +191,7 @@ class VAE(keras.Model):
     def check_inputs(self, x, name):
         """Raise a clear ValueError for inputs the model cannot use; subclasses check shapes and values."""
         if x is None:
-            raise ValueError(f"`{name}` is None; pass an array or a tf.data.Dataset.")
+            raise ValueError(f"`{name}` is None; pass an array, a tf.data.Dataset, a PyDataset or a generator.")
         if is_dataset(x) and int(x.cardinality()) == 0:
             raise ValueError(f"`{name}` is an empty dataset.")
 
@@ -209,22 +212,24 @@ class VAE(keras.Model):
     def fit(self, x=None, y=None, **kwargs):
         self.check_inputs(x, "x")
         self.check_loop_arguments(kwargs)
-        if is_dataset(x):
+        if is_batched(x):
             kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its pipeline; Keras would warn
         shape = None if self.built else inputs_shape(x)
         if shape is not None:  # TensorFlow builds lazily, but callbacks (BackupAndRestore) need the weights at once
             self.build(shape)
-        return super().fit(x, y, **kwargs)
+        if "validation_data" in kwargs:
+            kwargs["validation_data"] = as_keras_stream(kwargs["validation_data"])
+        return super().fit(as_keras_stream(x), y, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
         self.check_inputs(x, "x")
         self.check_loop_arguments(kwargs)
-        return super().evaluate(x, y, **kwargs)
+        return super().evaluate(as_keras_stream(x), y, **kwargs)
 
     def predict(self, x, **kwargs):
         self.check_inputs(x, "x")
         self.check_loop_arguments(kwargs)
-        return super().predict(x, **kwargs)
+        return super().predict(as_keras_stream(x), **kwargs)
 
     # ----------------------------------------------------------------------------------------------- saving
     def seed_states(self):
