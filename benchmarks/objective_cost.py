@@ -8,9 +8,10 @@ latent size, how throughput grows with the batch size, and the first (compiling)
 
 Keras cannot switch backends inside a process, so the driver runs one worker per backend (KERAS_BACKEND set) and
 writes one table per question, a column group per backend, to benchmarks/results/objective_cost_cpu.md.
-Every case builds a fresh model and times `model.fit` on NumPy arrays (Keras's own batching): `--warmup` steps,
-then `--steps` timed ones; step ms is their median wall time, first step s the time from building the model to the
-end of its first training step (tracing and compilation included).
+Every case builds a fresh model and times `model.fit` on NumPy arrays (Keras's own batching): a fit of `--warmup`
+steps, then a fit of up to `--steps` timed ones (at least 3, fewer when they would take over `--case-seconds`);
+step ms is their median wall time, first step s the time from building the model to the end of its first training
+step (tracing and compilation included).
 
 Testbed: ImageVAE 784-200-200-32 (isotropic posterior) on Fashion-MNIST, batch 128, for the objectives; the
 same model for DensityGap (marginal unless said) at batch {32, 128, 512} x samples {8, 32, 128} x latent
@@ -137,7 +138,7 @@ def prepare(args, folder):
 
 
 # ---------------------------------------------------------------------------------------------------------- worker
-def worker(folder, steps, warmup, max_pairs_gb):
+def worker(folder, steps, warmup, max_pairs_gb, case_seconds):
     """Run every case on this process's backend; print one `RESULT {json}` line per case."""
     import keras
 
@@ -158,10 +159,20 @@ def worker(folder, steps, warmup, max_pairs_gb):
         def on_train_batch_end(self, batch, logs=None):
             self.ends.append(clock()[0])
 
+    def fit(model, c, n):
+        source = data["image" if c["model"] == "image" else "text"]
+        timer = StepClock()
+        model.fit(
+            np.resize(source, (n * c["batch"],) + source.shape[1:]),
+            batch_size=c["batch"],
+            shuffle=False,
+            verbose=0,
+            callbacks=[timer],
+        )
+        return timer.ends
+
     for c in all_cases(max_pairs_gb):
         keras.utils.set_random_seed(0)
-        source = data["image" if c["model"] == "image" else "text"]
-        x = np.resize(source, ((steps + warmup) * c["batch"],) + source.shape[1:])
         start = clock()[0]
         objective = kvae.objectives.get(c["objective"], **c["options"])
         if c["model"] == "image":
@@ -169,10 +180,15 @@ def worker(folder, steps, warmup, max_pairs_gb):
         else:
             sizes = TEXT_SIZES[c["model"]]
             model = kvae.TextVAE(vocabulary=vocabulary, latent_dim=c["latent"], objective=objective, seed=0, **sizes)
-        timer = StepClock()
-        model.fit(x, batch_size=c["batch"], epochs=1, shuffle=False, verbose=0, callbacks=[timer])
-        times = np.diff(timer.ends[max(warmup, 1) - 1 :])
-        result = {"id": c["id"], "step_ms": 1000 * float(np.median(times)), "first_step_s": timer.ends[0] - start}
+        ends = fit(model, c, max(warmup, 2))
+        estimate = ends[-1] - ends[-2]  # a compiled step: sets how many steps fit in `case_seconds`
+        n = int(np.clip(case_seconds / estimate, 3, steps)) + 1
+        result = {
+            "id": c["id"],
+            "step_ms": 1000 * float(np.median(np.diff(fit(model, c, n)))),
+            "first_step_s": ends[0] - start,
+            "steps": n - 1,
+        }
         print("RESULT " + json.dumps(result), flush=True)
         del model
         keras.backend.clear_session()
@@ -184,6 +200,7 @@ def run_backend(backend, folder, args):
     env.update(thread_env(args.single_thread))
     command = [sys.executable, str(Path(__file__)), "--worker", str(folder), "--steps", str(args.steps)]
     command += ["--warmup", str(args.warmup), "--max-pairs-gb", str(args.max_pairs_gb)]
+    command += ["--case-seconds", str(args.case_seconds)]
     results, error = {}, None
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         deadline = time.time() + args.timeout
@@ -344,7 +361,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--quick", action="store_true", help="3 timed steps per case (smoke test)")
-    parser.add_argument("--steps", type=int, help="timed steps per case (default 20; --quick 3)")
+    parser.add_argument("--steps", type=int, help="at most this many timed steps per case (default 20; --quick 3)")
+    parser.add_argument(
+        "--case-seconds",
+        type=float,
+        default=10.0,
+        help="fewer timed steps (at least 3) for cases whose steps would take longer than this in all (default 10)",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     parser.add_argument(
         "--max-pairs-gb",
@@ -366,7 +389,7 @@ def main():
     args = parser.parse_args()
     args.steps = args.steps or (3 if args.quick else 20)
     if args.worker:
-        return worker(args.worker, args.steps, args.warmup, args.max_pairs_gb)
+        return worker(args.worker, args.steps, args.warmup, args.max_pairs_gb, args.case_seconds)
     name = "objective_cost_quick.md" if args.quick else f"objective_cost_cpu{'_single_thread' * args.single_thread}.md"
     default = (Path(tempfile.gettempdir()) if args.quick else HERE / "results") / name
     output = args.output or default
@@ -385,7 +408,8 @@ def main():
         "",
         f"`{command.strip()}` on {time.strftime('%Y-%m-%d %H:%M')}: {os.cpu_count()} CPU cores, load average "
         f"(1 / 5 / 15 min) {load_before} before and {load_text()} after, {time.time() - started:.0f} s in all; "
-        f"{args.steps} timed steps per case after {args.warmup} warm-up steps, `model.fit` on NumPy arrays"
+        f"3 to {args.steps} timed steps per case (up to ~{args.case_seconds:g} s) after {args.warmup} warm-up steps, "
+        "`model.fit` on NumPy arrays"
         + ("; one thread per worker" if args.single_thread else "; all cores (torch.set_num_threads(os.cpu_count()))")
         + ".",
         "",

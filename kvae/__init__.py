@@ -4,12 +4,14 @@ Set `KERAS_BACKEND` before the first `import keras` / `import kvae`.
 """
 
 from kvae import (
+    backend,
     callbacks,
     datasets,
     decoders,
     distribute,
     encoders,
     io,
+    layers,
     likelihoods,
     metrics,
     objectives,

@@ -3,6 +3,7 @@ implementation, schedules, the step counter, and the behaviour inside real compi
 fresh noise, seeding, saving). Backend independent (run under KERAS_BACKEND=tensorflow, jax and torch)."""
 
 import math
+import sys
 
 import keras
 import numpy as np
@@ -249,6 +250,30 @@ def test_density_gap_brute_force(aggregation_size, marginal):
     ref = brute_force_density_gap(z, mean, log_var, aggregation_size, marginal)
     assert got.shape == (7,)
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("marginal", [True, False])
+@pytest.mark.parametrize("aggregation_size", [3, None])
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_density_gap_in_sample_chunks_matches_brute_force(monkeypatch, chunk, aggregation_size, marginal):
+    # The pairwise tensor made a few samples at a time (what PyTorch on CPU does for large batches), the last chunk
+    # shorter when `chunk` does not divide the 5 samples.
+    module = sys.modules["kvae.objectives.density_gap"]  # the module (the package exports the function by that name)
+    monkeypatch.setattr(module, "samples_per_chunk", lambda z, pool: chunk)
+    z, mean, log_var = gap_inputs()
+    got = library_density_gap(z, mean, log_var, aggregation_size, marginal)
+    ref = brute_force_density_gap(z, mean, log_var, aggregation_size, marginal)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_density_gap_chunk_size():
+    z, mean, _ = gap_inputs(m=32, batch=128, dim=32)
+    chunk = kvae.backend.samples_per_chunk(tensor(z), tensor(mean))
+    if keras.backend.backend() == "torch":  # 128 x 128 x 32 float32 = 2 MB per sample: 2 samples per 4 MB slice
+        assert chunk == 2
+        assert kvae.backend.torch_backend.samples_per_chunk(tensor(z), tensor(mean), chunk_bytes=1) == 1
+    else:  # XLA fuses the whole tensor
+        assert chunk == 32
 
 
 def test_density_gap_groups_are_not_the_batch():

