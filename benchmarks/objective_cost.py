@@ -31,7 +31,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-from throughput import FASHION_MNIST, SNLI, clock, fmt, load_text, read_sentences, set_torch_threads, thread_env
+from throughput import (
+    FASHION_MNIST,
+    SNLI,
+    clock,
+    fmt,
+    load_text,
+    provenance,
+    read_sentences,
+    set_torch_threads,
+    thread_env,
+    write_report,
+)
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -402,12 +413,10 @@ def main():
             print(f"[{time.time() - started:5.0f} s] {backend}", flush=True)
             measured[backend], errors[backend] = run_backend(backend, Path(tmp), args)
 
-    command = "python benchmarks/objective_cost.py " + " ".join(sys.argv[1:])
     lines = [
         "# Objective cost, DensityGap scaling, batch size and compile time",
         "",
-        f"`{command.strip()}` on {time.strftime('%Y-%m-%d %H:%M')}: {os.cpu_count()} CPU cores, load average "
-        f"(1 / 5 / 15 min) {load_before} before and {load_text()} after, {time.time() - started:.0f} s in all; "
+        provenance("objective_cost.py", load_before, started) + "; "
         f"3 to {args.steps} timed steps per case (up to ~{args.case_seconds:g} s) after {args.warmup} warm-up steps, "
         "`model.fit` on NumPy arrays"
         + ("; one thread per worker" if args.single_thread else "; all cores (torch.set_num_threads(os.cpu_count()))")
@@ -417,12 +426,7 @@ def main():
         "",
     ]
     lines += [f"**{b} failed part-way**: {e}" for b, e in errors.items() if e]
-    text = "\n".join(lines + report(measured, args.backends, args)) + "\n"
-    print("\n" + text)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
-    print(f"Written to {output}")
-
+    write_report(output, "\n".join(lines + report(measured, args.backends, args)) + "\n")
 
 if __name__ == "__main__":
     main()

@@ -355,6 +355,23 @@ def load_text():
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def provenance(script, load_before, started):
+    """How, when and on what the report was made: the command, date, cores, load and total time."""
+    command = f"python benchmarks/{script} " + " ".join(sys.argv[1:])
+    return (
+        f"`{command.strip()}` on {time.strftime('%Y-%m-%d %H:%M')}: {os.cpu_count()} CPU cores, load average "
+        f"(1 / 5 / 15 min) {load_before} before and {load_text()} after, {time.time() - started:.0f} s in all"
+    )
+
+
+def write_report(output, text):
+    """Print the markdown report and write it to `output`."""
+    print("\n" + text)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(f"Written to {output}")
+
+
 def table(name, results, steps):
     """The markdown table of one configuration, with the issue's targets checked below it."""
     config = CONFIGS[name]
@@ -480,13 +497,11 @@ def main():
                     shown = f"{result['rate']:,.0f}/s" if "rate" in result else result["error"]
                     print(f"[{time.time() - started:5.0f} s] {name} {kind} {run}: {shown}", flush=True)
 
-    command = "python benchmarks/throughput.py " + " ".join(sys.argv[1:])
     steps = {name: args.image_steps if CONFIGS[name]["kind"] == "image" else args.steps for name in args.configs}
     header = [
         "# Training throughput: kvae vs hand-written loops",
         "",
-        f"`{command.strip()}` on {time.strftime('%Y-%m-%d %H:%M')}: {os.cpu_count()} CPU cores, load average "
-        f"(1 / 5 / 15 min) {load_before} before and {load_text()} after, {time.time() - started:.0f} s in all"
+        provenance("throughput.py", load_before, started)
         + (f", best of {args.repeats} runs per row" if args.repeats > 1 else "")
         + ".",
         "",
@@ -496,16 +511,11 @@ def main():
             "Rates and step times are medians over the timed steps (rate = batch size / step time); tokens/s counts "
             "the non-pad target tokens (words and `<eos>`); CPU ms/step is the worker's CPU time (all threads) per "
             "step. kvae rows time `model.fit` on the images as one array and on the text batches from a Python "
-            "generator. First step: from building the model to the end of its first training step (tracing and compilation included). Warm-up: one step per "
-            "distinct batch shape (JAX compiles each) plus a few more."
+            "generator. First step: from building the model to the end of its first training step (tracing and "
+            "compilation included). Warm-up: one step per distinct batch shape (JAX compiles each) plus a few more."
         ),
     ]
-    text = "\n".join(header + [""] + [table(name, results, steps[name]) + "\n" for name in args.configs])
-    print("\n" + text)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
-    print(f"Written to {output}")
-
+    write_report(output, "\n".join(header + [""] + [table(name, results, steps[name]) + "\n" for name in args.configs]))
 
 if __name__ == "__main__":
     main()

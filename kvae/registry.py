@@ -7,7 +7,7 @@
 
 from kvae import objectives, posteriors, priors
 from kvae.models import AE, VAE, ImageVAE, TextVAE
-from kvae.models.vae import _offset
+from kvae.models.vae import part_seed
 
 MODELS = {"vae": VAE, "image_vae": ImageVAE, "text_vae": TextVAE, "ae": AE}
 
@@ -49,9 +49,9 @@ def create_model(name, **config):
     seed = config.get("seed")
     # Seeded as the model seeds the layers it builds from names (see `VAE`), unless the dict names its own seed.
     if "objective" in config:
-        config["objective"] = _resolve(config["objective"], objectives.get, seed=_offset(seed, 2))
+        config["objective"] = _resolve(config["objective"], objectives.get, seed=part_seed(seed, "objective"))
     if "prior" in config:
-        config["prior"] = _resolve(config["prior"], priors.get, seed=_offset(seed, 1))
+        config["prior"] = _resolve(config["prior"], priors.get, seed=part_seed(seed, "prior"))
     if isinstance(config.get("posterior"), dict) and "class_name" not in config["posterior"]:
         raise ValueError("Give `posterior` as a name or a layer; posterior options go to the layer's constructor.")
     return cls(**config)

@@ -21,7 +21,7 @@ class AE(ImageVAE):
                     f"An AE has `{name}={value!r}` by construction; got `{name}={given!r}`. Use an ImageVAE for "
                     "another posterior, objective or prior."
                 )
-        super().__init__(posterior="deterministic", objective="reconstruction", **kwargs)
+        super().__init__(**self.fixed, **kwargs)
 
     def get_config(self):
         config = super().get_config()

@@ -60,9 +60,9 @@ class VAE(keras.Model):
                     raise ValueError(f"`{name}` must be a Keras layer, got {layer!r}.")
         self.encoder = encoder
         self.decoder = decoder
-        self.posterior = posteriors.get(posterior, latent_dim, seed=_offset(seed, 0))
-        self.prior = priors.get(prior, seed=_offset(seed, 1))
-        self.objective = objectives.get(objective, seed=_offset(seed, 2))
+        self.posterior = posteriors.get(posterior, latent_dim, seed=part_seed(seed, "posterior"))
+        self.prior = priors.get(prior, seed=part_seed(seed, "prior"))
+        self.objective = objectives.get(objective, seed=part_seed(seed, "objective"))
         self.objective.validate(self.posterior, self.prior)
         self.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
 
@@ -110,10 +110,8 @@ class VAE(keras.Model):
         log-variance broadcast to every unit for the isotropic posterior. Runs as a compiled predict loop."""
         self.check_inputs(x, "x")
         batch_size = check_int(batch_size, "batch_size")
-        if is_batched(x):
-            mean, log_var = self.posterior_network().predict(as_keras_stream(x), verbose=0)
-        else:
-            mean, log_var = self.posterior_network().predict(x, batch_size=batch_size, verbose=0)
+        batch_size = None if is_batched(x) else batch_size  # batches from a dataset or generator come as they are
+        mean, log_var = self.posterior_network().predict(as_keras_stream(x), batch_size=batch_size, verbose=0)
         return (mean, log_var) if return_log_var else mean
 
     def posterior_network(self):
@@ -342,5 +340,9 @@ def build_once(layer, input_shape):
         layer.build(input_shape)
 
 
-def _offset(seed, k):
-    return None if seed is None else seed + k
+SEED_OFFSETS = {"posterior": 0, "prior": 1, "objective": 2}
+
+
+def part_seed(seed, part):
+    """The seed a model with `seed` gives the posterior, prior or objective it builds by name (None stays None)."""
+    return None if seed is None else seed + SEED_OFFSETS[part]
