@@ -29,3 +29,43 @@ def samples_per_chunk(z, pool_mean, chunk_bytes=4 * 2**20):
         return z.shape[0]
     per_sample = z.shape[1] * pool_mean.shape[0] * z.shape[2] * z.element_size()
     return max(1, chunk_bytes // max(per_sample, 1))
+
+
+def fused_adam_update(optimizer, grads, variables, learning_rate):
+    """Keras's Adam update (`keras.optimizers.Adam.update_step`) for all `variables` in one `torch._fused_adam_`
+    call. PyTorch divides sqrt(v) by sqrt(1 - b2^t) before adding eps; passing eps / sqrt(1 - b2^t) gives Keras's
+    w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps). Returns False (nothing done) for amsgrad or weights
+    of mixed dtypes or devices, which `_fused_adam_` does not take."""
+    import torch
+
+    if optimizer.amsgrad or not variables:
+        return False
+    params = [v.value for v in variables]
+    if len({(p.dtype, p.device) for p in params}) > 1 or not params[0].is_floating_point():
+        return False
+    index = optimizer._get_variable_index
+    momentums = [optimizer._momentums[index(v)].value for v in variables]
+    velocities = [optimizer._velocities[index(v)].value for v in variables]
+    grads = [g.to(params[0].dtype) for g in grads]
+    step = float(ops.convert_to_numpy(optimizer.iterations)) + 1.0
+    step_tensor = torch.tensor(step, dtype=torch.float32, device=params[0].device)
+    bias_correction_2 = 1.0 - float(optimizer.beta_2) ** step
+    with torch.no_grad():
+        torch._fused_adam_(
+            params,
+            grads,
+            momentums,
+            velocities,
+            [],
+            [step_tensor] * len(params),
+            amsgrad=False,
+            lr=float(ops.convert_to_numpy(learning_rate)),
+            beta1=float(optimizer.beta_1),
+            beta2=float(optimizer.beta_2),
+            weight_decay=0.0,
+            eps=float(optimizer.epsilon) / bias_correction_2**0.5,
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
+    return True

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kvae import distribute, objectives, posteriors, priors
+from kvae import distribute, objectives, optimizers, posteriors, priors
 from kvae.checks import check_int, check_number, check_seed
 from kvae.likelihoods import bernoulli_nll
 from kvae.models.batching import as_keras_stream, first_input, is_batched, is_dataset
@@ -64,7 +64,7 @@ class VAE(keras.Model):
         self.prior = priors.get(prior, seed=part_seed(seed, "prior"))
         self.objective = objectives.get(objective, seed=part_seed(seed, "objective"))
         self.objective.validate(self.posterior, self.prior)
-        self.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
+        self.compile(optimizer=optimizers.Adam(self.learning_rate))
 
     # ----------------------------------------------------------------------------------------------- data flow
     def preprocess(self, inputs):
