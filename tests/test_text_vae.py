@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import kvae
+from keras import ops
 
 SENTENCES = ["the cat sat on the mat", "a dog runs in the park", "two men play chess", "she reads a long book"]
 SPECIALS = ["<pad>", "<unk>", "<bos>", "<eos>"]
@@ -433,3 +434,68 @@ def test_long_sentences_truncated_with_warning():
         dataset = model.as_dataset(SENTENCES)
     lengths = [int((batch != 0).sum(axis=1).max()) for batch in dataset.as_numpy_iterator()]
     assert max(lengths) == 5
+
+
+# --------------------------------------------------------------------------------- scoring real tokens only
+@pytest.mark.parametrize("skip", [False, True])
+def test_target_nll_equals_the_full_softmax_nll_and_its_gradients(skip):
+    decoder = kvae.decoders.LSTMDecoder(vocabulary_size=11, embedding_dim=4, hidden_dim=6, skip=skip)
+    decoder.build((5, None), (5, 3))
+    rng = np.random.default_rng(0)
+    lengths = [7, 3, 1, 0, 5]  # real targets per row; a row of padding only scores 0
+    targets = np.zeros((5, 7), "int32")
+    for row, n in enumerate(lengths):
+        targets[row, :n] = rng.integers(2, 11, size=n)
+    ids = np.concatenate([np.full((5, 1), 2, "int32"), targets[:, :-1]], axis=1)
+    z = rng.normal(size=(5, 3)).astype("float32")
+    mask = targets != 0
+
+    def loss_now(fast):
+        if fast:
+            return decoder.target_nll(ids, z, targets, mask)
+        return kvae.likelihoods.categorical_nll(targets, decoder(ids, z), mask)
+
+    fast = ops.convert_to_numpy(loss_now(True))
+    full = ops.convert_to_numpy(loss_now(False))
+    assert fast.shape == (5,) and fast[3] == 0.0 and np.all(fast[[0, 1, 2, 4]] > 0)
+    np.testing.assert_allclose(fast, full, rtol=1e-5)
+    for a, b in zip(gradients_of(decoder, lambda: ops.sum(loss_now(True))),
+                    gradients_of(decoder, lambda: ops.sum(loss_now(False)))):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def gradients_of(layer, loss):
+    """Gradients of `loss()` with respect to `layer.trainable_weights`, as NumPy arrays, on any backend."""
+    backend = keras.backend.backend()
+    weights = layer.trainable_weights
+    if backend == "tensorflow":
+        with tf.GradientTape() as tape:
+            value = loss()
+        return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(value, [w.value for w in weights])]
+    if backend == "torch":
+        for w in weights:
+            w.value.grad = None
+        loss().backward()
+        return [w.value.grad.detach().cpu().numpy().copy() for w in weights]
+    import jax
+
+    def pure(values):
+        with keras.StatelessScope(state_mapping=list(zip(weights, values))):
+            return loss()
+
+    return [np.asarray(g) for g in jax.grad(pure)([w.value for w in weights])]
+
+
+def test_training_scores_real_tokens_only_where_shapes_may_vary():
+    """The default training step takes the fast path wherever the backend allows data-dependent shapes."""
+    model = tiny(seed=0)
+    model.fit(SENTENCES, epochs=1, batch_size=4, verbose=0)
+    ids = model.tokenizer.texts_to_ids(SENTENCES)
+    training = model(ids, training=True)
+    inference = model(ids, training=False)
+    assert "logits" in inference
+    if keras.backend.backend() == "jax":
+        assert "logits" in training and "nll" not in training
+    else:
+        assert "nll" in training and "logits" not in training
+        assert tuple(training["nll"].shape) == (4,)

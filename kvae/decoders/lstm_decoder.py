@@ -10,6 +10,7 @@ class LSTMDecoder(keras.layers.Layer):
     concatenated with z (teacher forcing in training), followed by a softmax layer over the vocabulary.
 
     call(ids, z) : ids (B, T) decoder inputs (<bos> w_1 .. w_n), z (B, D) -> logits (B, T, V).
+    target_nll(ids, z, targets, mask) : the reconstruction NLL (B,) scoring only the real target tokens.
     step(ids, z, state) : one decoding step for generation, ids (B,) -> (logits (B, V), new state).
 
     Args:
@@ -70,10 +71,15 @@ class LSTMDecoder(keras.layers.Layer):
         z_steps = ops.broadcast_to(ops.expand_dims(z, 1), (ops.shape(x)[0], ops.shape(x)[1], ops.shape(z)[-1]))
         return ops.concatenate([x, ops.cast(z_steps, x.dtype)], axis=-1)
 
-    def call(self, ids, z, training=False):
+    def states(self, ids, z, training=False):
+        """LSTM outputs (B, T, H) for decoder inputs ids (B, T) and codes z (B, D)."""
         # Right padding only follows <eos>: the outputs at real positions do not depend on it and the loss masks the
         # rest, so the LSTM runs unmasked (the fast kernel on every backend).
         hidden, _, _ = self.lstm(self._inputs(ids, z, training), initial_state=list(self.initial_state(z)))
+        return hidden
+
+    def call(self, ids, z, training=False):
+        hidden = self.states(ids, z, training)
         # The output layer on (B * T, H): XLA on CPU runs the (B, T, H) x (H, V) product and its gradient about
         # 1.7x slower than the same 2-D matrix product (JAX); no change on the other backends.
         batch, steps = ops.shape(hidden)[0], ops.shape(hidden)[1]
@@ -83,6 +89,24 @@ class LSTMDecoder(keras.layers.Layer):
         if self.skip_dense is not None:
             logits = logits + ops.expand_dims(self.skip_dense(z), 1)
         return logits
+
+    def target_nll(self, ids, z, targets, mask, training=False):
+        """-log p(targets | ids, z) summed over each row's unmasked targets: (B,) for ids, targets, mask (B, T).
+
+        The output layer and softmax, half of the model's arithmetic, run on the N unmasked positions only, not on
+        all B * T (padding is 40-60% of SNLI batches). Equal to `categorical_nll(targets, call(ids, z), mask)`; its
+        shapes depend on the mask, which eager PyTorch and TensorFlow graphs allow and XLA does not."""
+        hidden = self.states(ids, z, training)
+        steps = ops.shape(targets)[1]
+        index = ops.nonzero(ops.reshape(mask, (-1,)))[0]  # flat positions of the real tokens, row-major
+        rows = index // steps
+        logits = self.logits(ops.take(ops.reshape(hidden, (-1, self.hidden_dim)), index, axis=0))  # (N, V)
+        if self.skip_dense is not None:
+            logits = logits + ops.take(self.skip_dense(z), rows, axis=0)
+        per_token = ops.sparse_categorical_crossentropy(
+            ops.take(ops.reshape(targets, (-1,)), index, axis=0), logits, from_logits=True
+        )
+        return ops.segment_sum(per_token, rows, num_segments=ops.shape(targets)[0])
 
     def initial_state(self, z):
         """Initial LSTM state from z: c_0 = W z + b, h_0 = tanh(c_0) (as in the density-gap code)."""

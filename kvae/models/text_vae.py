@@ -170,12 +170,20 @@ class TextVAE(VAE):
             inputs = inputs[self.text_key]
         return ops.cast(inputs, "int32")
 
-    def decode_batch(self, ids, z, training=None):
-        """Teacher forcing: logits of w_1 .. w_n <eos> from the inputs <bos> w_1 .. w_n and z."""
-        return self.decoder(ids[:, :-1], z, training=training)
+    def decoder_outputs(self, ids, z, training=None):
+        """Teacher forcing from the inputs <bos> w_1 .. w_n and z: `{"logits": ...}` of w_1 .. w_n <eos>, or in
+        training, where shapes may depend on the data (every backend but JAX, without `jit_compile`), `{"nll": ...}`
+        (B,): the reconstruction NLL with the softmax run on the real target tokens only, not on the padding."""
+        if training and keras.backend.backend() != "jax" and not self.jit_compile:
+            targets = ids[:, 1:]
+            mask = ops.not_equal(targets, self.tokenizer.pad_id)
+            return {"nll": self.decoder.target_nll(ids[:, :-1], z, targets, mask, training=training)}
+        return {"logits": self.decoder(ids[:, :-1], z, training=training)}
 
     def reconstruction_loss(self, inputs, outputs):
         """-log p(x|z) summed over the target tokens w_1 .. w_n <eos> (padding masked): (B,)."""
+        if "nll" in outputs:
+            return outputs["nll"]
         targets = self.preprocess(inputs)[:, 1:]
         return categorical_nll(targets, outputs["logits"], ops.not_equal(targets, self.tokenizer.pad_id))
 

@@ -78,13 +78,13 @@ class VAE(keras.Model):
         z = outputs["z"]
         if samples is not None:  # (k, B, D) -> (k * B, D), inputs repeated to match
             x, z = repeat_batch(x, samples), ops.reshape(z, (-1, self.latent_dim))
-        outputs["logits"] = self.decode_batch(x, z, training=training)
+        outputs.update(self.decoder_outputs(x, z, training=training))
         return outputs
 
-    def decode_batch(self, x, z, training=None):
-        """Logits of p(x|z) for preprocessed inputs `x` (B, ...) and codes `z` (B, D) (text decoders read `x`
-        as teacher-forcing input)."""
-        return self.decoder(z, training=training)
+    def decoder_outputs(self, x, z, training=None):
+        """`{"logits": ...}` of p(x|z) for preprocessed inputs `x` (B, ...) and codes `z` (B, D) (text decoders read
+        `x` as teacher-forcing input); `reconstruction_loss` reads them."""
+        return {"logits": self.decoder(z, training=training)}
 
     def reconstruction_loss(self, inputs, outputs):
         """-log p(x|z) summed over everything but the batch axis: (B,)."""
