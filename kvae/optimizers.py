@@ -14,9 +14,9 @@ class Adam(keras.optimizers.Adam):
 
     Keras's PyTorch Adam makes ~10 elementwise passes with temporaries over the weights (23 ms a step for the 6.5M
     weights of the density-gap text model on 2 CPU cores); `torch._fused_adam_` makes one (2 ms). Its epsilon sits
-    inside the bias correction, so it is given eps / sqrt(1 - b2^t), which is Keras's update exactly. Other
-    backends, and `amsgrad` or mixed-device weights under PyTorch, take Keras's own path. Same arguments, variables
-    and checkpoints as `keras.optimizers.Adam`.
+    inside the bias correction, so it is given eps / sqrt(1 - b2^t), which is Keras's update exactly (`amsgrad`
+    included). Other backends, and mixed-dtype or mixed-device weights under PyTorch, take Keras's own path. Same
+    arguments, variables and checkpoints as `keras.optimizers.Adam`.
     """
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):

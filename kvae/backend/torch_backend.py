@@ -34,11 +34,11 @@ def samples_per_chunk(z, pool_mean, chunk_bytes=4 * 2**20):
 def fused_adam_update(optimizer, grads, variables, learning_rate):
     """Keras's Adam update (`keras.optimizers.Adam.update_step`) for all `variables` in one `torch._fused_adam_`
     call. PyTorch divides sqrt(v) by sqrt(1 - b2^t) before adding eps; passing eps / sqrt(1 - b2^t) gives Keras's
-    w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps). Returns False (nothing done) for amsgrad or weights
-    of mixed dtypes or devices, which `_fused_adam_` does not take."""
+    w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), with amsgrad's running max of v in place of v as in
+    Keras. Returns False (nothing done) for weights of mixed dtypes or devices, which `_fused_adam_` does not take."""
     import torch
 
-    if optimizer.amsgrad or not variables:
+    if not variables:
         return False
     params = [v.value for v in variables]
     if len({(p.dtype, p.device) for p in params}) > 1 or not params[0].is_floating_point():
@@ -46,6 +46,7 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
     index = optimizer._get_variable_index
     momentums = [optimizer._momentums[index(v)].value for v in variables]
     velocities = [optimizer._velocities[index(v)].value for v in variables]
+    maxima = [optimizer._velocity_hats[index(v)].value for v in variables] if optimizer.amsgrad else []
     grads = [g.to(params[0].dtype) for g in grads]
     step = float(ops.convert_to_numpy(optimizer.iterations)) + 1.0
     step_tensor = torch.tensor(step, dtype=torch.float32, device=params[0].device)
@@ -56,9 +57,9 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
             grads,
             momentums,
             velocities,
-            [],
+            maxima,
             [step_tensor] * len(params),
-            amsgrad=False,
+            amsgrad=bool(optimizer.amsgrad),
             lr=float(ops.convert_to_numpy(learning_rate)),
             beta1=float(optimizer.beta_1),
             beta2=float(optimizer.beta_2),
