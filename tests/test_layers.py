@@ -69,3 +69,15 @@ def test_lstm_serialises_as_kvae_layer():
     ours, _ = pair()
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
     assert type(restored) is kvae.layers.LSTM and restored.units == 6
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="PyTorch's memory layout")
+def test_lstm_kernels_are_stored_in_pytorchs_layout():
+    # (in, 4H) variables whose transposes are PyTorch's contiguous (4H, in) weights: no copy a step, and their
+    # gradients arrive in the same layout.
+    ours, _ = pair()
+    kernels = [ops.convert_to_tensor(v) for v in (ours.cell.kernel, ours.cell.recurrent_kernel)]
+    assert [tuple(k.shape) for k in kernels] == [(5, 24), (6, 24)]
+    assert all(k.T.is_contiguous() for k in kernels)
+    ops.sum(ours(ops.convert_to_tensor(np.ones((2, 3, 5), "float32")))[0]).backward()
+    assert all(k.grad.stride() == k.stride() for k in kernels)

@@ -10,10 +10,23 @@ from keras import ops
 import kvae
 
 
-def run(optimizer, steps=6, seed=0):
-    rng = np.random.default_rng(seed)
+def make_variables(rng):
     shapes = [(7, 5), (5,), (3, 2, 4)]
-    variables = [keras.Variable(rng.normal(size=s).astype("float32"), name=f"w{i}") for i, s in enumerate(shapes)]
+    return [keras.Variable(rng.normal(size=s).astype("float32"), name=f"w{i}") for i, s in enumerate(shapes)]
+
+
+def lstm_variables(rng):
+    # kvae.layers.LSTM's kernels: column-major under torch (PyTorch's layout), as they are in every text model.
+    layer = kvae.layers.LSTM(6)
+    layer.build((None, None, 5))
+    layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
+    return layer.trainable_variables
+
+
+def run(optimizer, steps=6, seed=0, variables=make_variables):
+    rng = np.random.default_rng(seed)
+    variables = variables(rng)
+    shapes = [tuple(v.shape) for v in variables]
     optimizer.build(variables)
     for _ in range(steps):
         # Gradient scales from 1e-6 to 10: where eps and the bias corrections matter, and where they do not.
@@ -41,6 +54,13 @@ def test_adam_matches_keras_adam(kwargs):
     assert len(ours) == len(reference)
     for a, b in zip(ours, reference):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)  # float32 rounding over six steps
+
+
+def test_adam_matches_keras_adam_on_lstm_weights():
+    ours = run(kvae.optimizers.Adam(learning_rate=0.01), variables=lstm_variables)
+    reference = run(keras.optimizers.Adam(learning_rate=0.01), variables=lstm_variables)
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
 
 
 def test_adam_moves_weights_by_about_the_learning_rate():
