@@ -72,12 +72,25 @@ def test_lstm_serialises_as_kvae_layer():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="PyTorch's memory layout")
-def test_lstm_kernels_are_stored_in_pytorchs_layout():
-    # (in, 4H) variables whose transposes are PyTorch's contiguous (4H, in) weights: no copy a step, and their
-    # gradients arrive in the same layout.
+def test_lstm_kernels_take_pytorchs_layout():
+    # (in, 4H) variables whose transposes are PyTorch's contiguous (4H, in) weights from the first call on: no
+    # copy a step, and their gradients arrive in the same layout. Values and shapes are unchanged.
     ours, _ = pair()
-    kernels = [ops.convert_to_tensor(v) for v in (ours.cell.kernel, ours.cell.recurrent_kernel)]
+    before = ours.get_weights()
+    ops.sum(ours(ops.convert_to_tensor(np.ones((2, 3, 5), "float32")))[0]).backward()
+    kernels = [ours.cell.kernel.value, ours.cell.recurrent_kernel.value]
     assert [tuple(k.shape) for k in kernels] == [(5, 24), (6, 24)]
     assert all(k.T.is_contiguous() for k in kernels)
-    ops.sum(ours(ops.convert_to_tensor(np.ones((2, 3, 5), "float32")))[0]).backward()
     assert all(k.grad.stride() == k.stride() for k in kernels)
+    for a, b in zip(ours.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="PyTorch's memory layout")
+def test_text_model_lstms_take_pytorchs_layout():
+    # Built symbolically by `fit` on id batches from a generator: the variables get their tensors after build.
+    model = kvae.TextVAE(vocabulary=["a", "b", "c"], embedding_dim=4, hidden_dim=6, latent_dim=2, seed=0)
+    ids = np.array([[2, 4, 5, 3], [2, 6, 3, 0]], "int32")
+    model.fit((b for b in [ids, ids]), epochs=1, verbose=0)
+    kernels = [v.value for v in model.weights if "lstm" in v.path and "kernel" in v.path]
+    assert len(kernels) == 4 and all(k.T.is_contiguous() for k in kernels)

@@ -10,6 +10,8 @@ def lstm(layer, sequences, initial_state):
     import torch
 
     cell = layer.cell
+    use_lstm_layout(cell.kernel)
+    use_lstm_layout(cell.recurrent_kernel)
     kernel, recurrent_kernel, bias = (ops.convert_to_tensor(v) for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
     # Both use the gate order i, f, c, o. `.contiguous()` copies only kernels not laid out by `use_lstm_layout`
     # (oneDNN's LSTM is ~10% slower on strided views).
@@ -22,16 +24,20 @@ def lstm(layer, sequences, initial_state):
     return last, outputs if layer.return_sequences else last[:, None], [h[0], c[0]]
 
 
-def use_lstm_layout(cell):
-    """Store `cell`'s (in, 4H) kernels column-major, i.e. as the transpose of PyTorch's contiguous (4H, in)
-    weights: `lstm` then hands them to the kernel without a copy, and their gradients come back in the same
-    layout without one (two copies of every LSTM weight a step otherwise: 9 ms of the 90 ms density-gap step on
-    2 CPU cores). Shapes, values, `get_weights`, checkpoints and optimizer slots (see `fused_adam_update`) are
-    unchanged: only the memory order differs."""
-    for variable in (cell.kernel, cell.recurrent_kernel):
-        parameter = variable.value
-        if parameter.dim() == 2 and parameter.is_contiguous():
-            parameter.data = parameter.data.T.contiguous().T
+def use_lstm_layout(variable):
+    """Store a 2-D weight column-major, i.e. as the transpose of a contiguous matrix: an (in, 4H) LSTM kernel is
+    then PyTorch's (4H, in) weight without a copy, and its gradient comes back in the same layout without one (two
+    copies of every LSTM weight a step otherwise: ~10 ms of the 90 ms density-gap step on 2 CPU cores). Shape,
+    values, `get_weights`, checkpoints and optimizer slots (see `fused_adam_update`) are unchanged: only the
+    memory order differs. Done on the variable's own parameter at the first call, not at build: variables built
+    symbolically get their parameter later."""
+    import torch
+
+    parameter = getattr(variable, "_value", None)
+    if torch.compiler.is_compiling():
+        return
+    if getattr(parameter, "ndim", 0) == 2 and parameter.device.type != "meta" and not parameter.T.is_contiguous():
+        parameter.data = parameter.data.T.contiguous().T
 
 
 def _laid_out_like(parameter, tensor):

@@ -15,11 +15,6 @@ class LSTM(keras.layers.LSTM):
     activations keep Keras's implementation.
     """
 
-    def build(self, sequences_shape):
-        super().build(sequences_shape)
-        if keras.backend.backend() == "torch":
-            torch_backend.use_lstm_layout(self.cell)
-
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if keras.backend.backend() == "torch" and self._native_torch_ok(sequences, mask):
             return torch_backend.lstm(self, sequences, initial_state)
