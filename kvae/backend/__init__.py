@@ -1,7 +1,7 @@
 """Backend-specific code, one module per backend; everything else in kvae is written with `keras.ops`.
 
-- `torch_backend`: the native LSTM kernel for `kvae.layers.LSTM`, the fused Adam update of `kvae.optimizers.Adam`
-  and DensityGap's chunk size under KERAS_BACKEND=torch.
+- `torch_backend`: the native LSTM kernel for `kvae.layers.LSTM`, the fused Adam update of `kvae.optimizers.Adam`,
+  DensityGap's chunk size and its pairwise Gaussian term with a hand-written gradient under KERAS_BACKEND=torch.
 - Data-parallel set-up for JAX and TensorFlow lives in `kvae.distribute` (the Keras distribution API and
   `tf.distribute`).
 """
@@ -27,3 +27,14 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
     from kvae.backend import torch_backend
 
     return torch_backend.fused_adam_update(optimizer, grads, variables, learning_rate)
+
+
+def gaussian_logsumexp(z, mean, log_var, bias=None):
+    """logsumexp_j [log N(z[m, i, u]; mean[j, u], exp(log_var[j, u])) + bias[i, j]] per unit, (m, B_i, D), in one
+    fused forward and backward under PyTorch (`DensityGap`'s pairwise term); None elsewhere, where XLA and
+    TensorFlow's graphs run the generic expression (`kvae.objectives.density_gap`)."""
+    if keras.backend.backend() != "torch":
+        return None
+    from kvae.backend import torch_backend
+
+    return torch_backend.gaussian_logsumexp(z, mean, log_var, bias)

@@ -105,9 +105,9 @@ class GaussianPosterior(keras.layers.Layer):
             return gaussian_kl(mean, log_var)
         return prior.kl(mean, log_var)
 
-    def log_prob(self, z, mean, log_var):
-        """log q(z|x) per unit, broadcasting `z` against the parameters."""
-        return gaussian_log_prob(z, mean, log_var)
+    # log q(z|x) per unit, broadcasting `z` against the parameters. The function itself, so that `DensityGap` can
+    # recognise the Gaussian density (`posterior.log_prob is gaussian_log_prob`) and use its fused pairwise term.
+    log_prob = staticmethod(gaussian_log_prob)
 
     def call(self, features, num_samples=None, training=None):
         mean, log_var = self.parameters(features, training=training)
