@@ -1,14 +1,18 @@
-"""PyTorch-only code paths (imported lazily: kvae never imports torch under another backend)."""
+"""PyTorch-only code paths. Imported only under KERAS_BACKEND=torch (by `kvae.backend` and `kvae.layers.LSTM`, at
+call time): kvae never imports torch under another backend."""
 
+import math
+
+import torch
 from keras import ops
+
+LOG_2PI = math.log(2.0 * math.pi)
 
 
 def lstm(layer, sequences, initial_state):
     """`keras.layers.LSTM`'s forward pass with PyTorch's native kernel (`torch._VF.lstm`, what `torch.nn.LSTM` calls).
 
     Keras's `inner_loop` contract: (last output (B, H), outputs (B, T, H) or (B, 1, H), [h (B, H), c (B, H)])."""
-    import torch
-
     cell = layer.cell
     use_lstm_layout(cell.kernel)
     use_lstm_layout(cell.recurrent_kernel)
@@ -31,24 +35,29 @@ def use_lstm_layout(variable):
     values, `get_weights`, checkpoints and optimizer slots (see `fused_adam_update`) are unchanged: only the
     memory order differs. Done on the variable's own parameter at the first call, not at build: variables built
     symbolically get their parameter later."""
-    import torch
-
-    parameter = getattr(variable, "_value", None)
     if torch.compiler.is_compiling():
         return
+    parameter = getattr(variable, "_value", None)
     if getattr(parameter, "ndim", 0) == 2 and parameter.device.type != "meta" and not parameter.T.is_contiguous():
         parameter.data = parameter.data.T.contiguous().T
 
 
 def _laid_out_like(parameter, tensor):
     """`tensor`, or a copy of it with `parameter`'s strides (elementwise fused kernels walk memory in order)."""
-    import torch
-
     if tensor.stride() == parameter.stride():
         return tensor
     copy = torch.empty_like(parameter, dtype=tensor.dtype)
     copy.copy_(tensor)
     return copy
+
+
+def _slot_like(slot, parameter):
+    """An optimizer slot's tensor in its weight's layout (changed in place the first time, after `use_lstm_layout`),
+    as an `_in_order` view."""
+    value = slot.value
+    if value.stride() != parameter.stride():
+        value.data = _laid_out_like(parameter, value.data)
+    return _in_order(value)
 
 
 def _in_order(tensor):
@@ -64,62 +73,46 @@ def gaussian_logsumexp(z, mean, log_var, bias=None):
     mean and log_var (B_j, D), bias (B_i, B_j) of 0 / -inf or None; see `_GaussianLogSumExp`."""
     z, mean, log_var = (ops.convert_to_tensor(t) for t in (z, mean, log_var))
     bias = None if bias is None else ops.convert_to_tensor(bias)
-    return _gaussian_logsumexp_function().apply(z, mean, log_var, bias)
+    return _GaussianLogSumExp.apply(z, mean, log_var, bias)
 
 
-_FUNCTION = []
+class _GaussianLogSumExp(torch.autograd.Function):
+    """DensityGap's pairwise term with its gradient written out, on 2 tensors of the pairwise shape
+    (m, B_i, B_j, D) instead of autograd's ~10 (each a fresh allocation on CPU): 1.75x faster forward + backward
+    at M=32, B=128, D=32 on 2 CPU cores.
 
+    Forward, with d = z_i - mean_j and r = softmax_j of the pairwise log-densities p:
+        p = -0.5 (log 2pi + log_var_j) - 0.5 d^2 exp(-log_var_j),   out = logsumexp_j p
+    Backward, with G = r * grad_out:
+        dz_i = -sum_j G d exp(-log_var_j),   dmean_j = sum_i G d exp(-log_var_j),
+        dlog_var_j = 0.5 sum_i G (d^2 exp(-log_var_j) - 1)
+    """
 
-def _gaussian_logsumexp_function():
-    """`_GaussianLogSumExp`, defined at first use so that importing this module does not import torch."""
-    if _FUNCTION:
-        return _FUNCTION[0]
-    import math
+    @staticmethod
+    def forward(ctx, z, mean, log_var, bias):
+        precision = torch.exp(-log_var)
+        d = z[:, :, None, :] - mean
+        p = torch.addcmul(-0.5 * (LOG_2PI + log_var), d.square(), -0.5 * precision)
+        if bias is not None:
+            p.add_(bias[None, :, :, None])
+        top = p.amax(dim=2, keepdim=True)
+        r = p.sub_(top).exp_()
+        total = r.sum(dim=2, keepdim=True)
+        r.div_(total)
+        ctx.save_for_backward(d, r, precision)
+        return total.log_().add_(top).squeeze(2)
 
-    import torch
-
-    log_2pi = math.log(2.0 * math.pi)
-
-    class _GaussianLogSumExp(torch.autograd.Function):
-        """DensityGap's pairwise term with its gradient written out, on 2 tensors of the pairwise shape
-        (m, B_i, B_j, D) instead of autograd's ~10 (each a fresh allocation on CPU): 1.75x faster forward + backward
-        at M=32, B=128, D=32 on 2 CPU cores.
-
-        Forward, with d = z_i - mean_j and r = softmax_j of the pairwise log-densities p:
-            p = -0.5 (log 2pi + log_var_j) - 0.5 d^2 exp(-log_var_j),   out = logsumexp_j p
-        Backward, with G = r * grad_out:
-            dz_i = -sum_j G d exp(-log_var_j),   dmean_j = sum_i G d exp(-log_var_j),
-            dlog_var_j = 0.5 sum_i G (d^2 exp(-log_var_j) - 1)
-        """
-
-        @staticmethod
-        def forward(ctx, z, mean, log_var, bias):
-            precision = torch.exp(-log_var)
-            d = z[:, :, None, :] - mean
-            p = torch.addcmul(-0.5 * (log_2pi + log_var), d.square(), -0.5 * precision)
-            if bias is not None:
-                p.add_(bias[None, :, :, None])
-            top = p.amax(dim=2, keepdim=True)
-            r = p.sub_(top).exp_()
-            total = r.sum(dim=2, keepdim=True)
-            r.div_(total)
-            ctx.save_for_backward(d, r, precision)
-            return total.log_().add_(top).squeeze(2)
-
-        @staticmethod
-        @torch.autograd.function.once_differentiable
-        def backward(ctx, grad):
-            d, r, precision = ctx.saved_tensors
-            g = r * grad[:, :, None, :]
-            g_sum = g.sum(dim=(0, 1))
-            t = g.mul_(d).mul_(precision)  # G d exp(-log_var)
-            grad_z = -t.sum(dim=2)
-            grad_mean = t.sum(dim=(0, 1))
-            grad_log_var = 0.5 * (t.mul_(d).sum(dim=(0, 1)) - g_sum)
-            return grad_z, grad_mean, grad_log_var, None
-
-    _FUNCTION.append(_GaussianLogSumExp)
-    return _GaussianLogSumExp
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        d, r, precision = ctx.saved_tensors
+        g = r * grad[:, :, None, :]
+        g_sum = g.sum(dim=(0, 1))
+        t = g.mul_(d).mul_(precision)  # G d exp(-log_var)
+        grad_z = -t.sum(dim=2)
+        grad_mean = t.sum(dim=(0, 1))
+        grad_log_var = 0.5 * (t.mul_(d).sum(dim=(0, 1)) - g_sum)
+        return grad_z, grad_mean, grad_log_var, None
 
 
 def samples_per_chunk(z, pool_mean, chunk_bytes=4 * 2**20):
@@ -137,8 +130,6 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
     call. PyTorch divides sqrt(v) by sqrt(1 - b2^t) before adding eps; passing eps / sqrt(1 - b2^t) gives Keras's
     w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), with amsgrad's running max of v in place of v as in
     Keras. Returns False (nothing done) for weights of mixed dtypes or devices, which `_fused_adam_` does not take."""
-    import torch
-
     if not variables:
         return False
     params = [v.value for v in variables]
@@ -146,12 +137,9 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
         return False
     index = optimizer._get_variable_index
     slots = [optimizer._momentums, optimizer._velocities] + ([optimizer._velocity_hats] if optimizer.amsgrad else [])
-    for slot in slots:
-        for variable, parameter in zip(variables, params):
-            value = slot[index(variable)].value
-            if value.stride() != parameter.stride():  # once: slots take their weight's layout (`use_lstm_layout`)
-                value.data = _laid_out_like(parameter, value.data)
-    momentums, velocities, *maxima = ([_in_order(slot[index(v)].value) for v in variables] for slot in slots)
+    momentums, velocities, *maxima = (
+        [_slot_like(slot[index(v)], p) for v, p in zip(variables, params)] for slot in slots
+    )
     maxima = maxima[0] if maxima else []
     grads = [_in_order(_laid_out_like(p, g.to(p.dtype))) for p, g in zip(params, grads)]
     params = [_in_order(p) for p in params]

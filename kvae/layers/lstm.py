@@ -1,8 +1,6 @@
 import keras
 from keras import ops
 
-from kvae.backend import torch_backend
-
 
 @keras.saving.register_keras_serializable(package="kvae")
 class LSTM(keras.layers.LSTM):
@@ -17,6 +15,8 @@ class LSTM(keras.layers.LSTM):
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if keras.backend.backend() == "torch" and self._native_torch_ok(sequences, mask):
+            from kvae.backend import torch_backend
+
             return torch_backend.lstm(self, sequences, initial_state)
         return super().inner_loop(sequences, initial_state, mask, training=training)
 

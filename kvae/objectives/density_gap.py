@@ -3,8 +3,7 @@ import math
 import keras
 from keras import ops
 
-from kvae import distribute
-from kvae import backend
+from kvae import backend, distribute
 from kvae.backend import samples_per_chunk
 from kvae.checks import check_int
 from kvae.objectives.objective import Objective
@@ -57,13 +56,15 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
             same = ops.expand_dims(own_group, 1) == ops.expand_dims(group, 0)  # (B_i, B_j)
             log_count = ops.log(ops.sum(ops.cast(same, mean.dtype), axis=1))[None, :, None]  # (1, B_i, 1)
 
+        fusable = marginal and log_q is gaussian_log_prob  # PyTorch's hand-written gradient applies
+        if fusable:
+            clipped = ops.clip(pool_log_var, LOG_VAR_MIN, LOG_VAR_MAX)  # as gaussian_log_prob does
+            bias = None if same is None else ops.where(same, 0.0, -math.inf)  # (B_i, B_j)
+
         def log_aggregated(z_chunk):  # (m, B_i, D) -> (m, B_i, D or 1)
-            if marginal and log_q is gaussian_log_prob:
-                clipped = ops.clip(pool_log_var, LOG_VAR_MIN, LOG_VAR_MAX)  # as gaussian_log_prob does
-                bias = None if same is None else ops.where(same, 0.0, -math.inf)  # (B_i, B_j)
-                fused = backend.gaussian_logsumexp(z_chunk, pool_mean, clipped, bias)
-                if fused is not None:
-                    return fused - log_count
+            fused = backend.gaussian_logsumexp(z_chunk, pool_mean, clipped, bias) if fusable else None
+            if fused is not None:
+                return fused - log_count
             pairs = log_q(z_chunk[:, :, None, :], pool_mean[None, None], pool_log_var[None, None])  # (m, B_i, B_j, D)
             if not marginal:
                 pairs = ops.sum(pairs, axis=-1, keepdims=True)  # (m, B_i, B_j, 1)
