@@ -17,7 +17,13 @@ class Adam(keras.optimizers.Adam):
     inside the bias correction, so it is given eps / sqrt(1 - b2^t), which is Keras's update exactly (`amsgrad`
     included). Other backends, and mixed-dtype or mixed-device weights under PyTorch, take Keras's own path. Same
     arguments, variables and checkpoints as `keras.optimizers.Adam`.
+
+    Under TensorFlow, embedding gradients (`IndexedSlices`) are made dense first (`kvae.backend.dense_gradients`):
+    Keras's sparse path gives a token repeated in a batch another update than JAX and PyTorch do.
     """
+
+    def apply(self, grads, trainable_variables=None):
+        return super().apply(backend.dense_gradients(list(grads)), trainable_variables)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         if backend.fused_adam_update(self, grads, trainable_variables, learning_rate):

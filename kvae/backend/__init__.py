@@ -1,5 +1,6 @@
 """Backend-specific code, one module per backend; everything else in kvae is written with `keras.ops`.
 
+- TensorFlow: `dense_gradients` (below) turns embedding tables' sparse `IndexedSlices` gradients dense.
 - `torch_backend`: the native LSTM kernel for `kvae.layers.LSTM`, the fused Adam update of `kvae.optimizers.Adam`,
   DensityGap's chunk size and its pairwise Gaussian term with a hand-written gradient under KERAS_BACKEND=torch.
 - Data-parallel set-up for JAX and TensorFlow lives in `kvae.distribute` (the Keras distribution API and
@@ -17,6 +18,22 @@ def samples_per_chunk(z, pool_mean):
     from kvae.backend import torch_backend
 
     return torch_backend.samples_per_chunk(z, pool_mean)
+
+
+def dense_gradients(grads):
+    """`grads` with every TensorFlow `IndexedSlices` (the gradient of an embedding lookup) made dense; unchanged on
+    other backends.
+
+    Keras's TensorFlow optimisers apply an `IndexedSlices` gradient through sparse ops, slice by slice: a token that
+    occurs k times in a batch has k slices, and Adam's second moment then accumulates the sum of their squares
+    instead of the square of their sum (and its first moment is updated for those rows only). The dense gradient is
+    what JAX and PyTorch apply, so densifying makes the three backends take the same step.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return grads
+    import tensorflow as tf
+
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
 
 
 def fused_adam_update(optimizer, grads, variables, learning_rate):
