@@ -333,6 +333,25 @@ def test_unknown_prior_name():
         kvae.priors.get("laplace")
 
 
-def test_posteriors_are_gaussian_posteriors():
-    for cls in ALL_POSTERIORS:
-        assert issubclass(cls, GaussianPosterior)
+def test_every_registered_posterior_and_prior_subclasses_its_base():
+    for name, cls in kvae.posteriors.POSTERIORS.items():
+        assert issubclass(cls, kvae.posteriors.Posterior), name
+    for name, cls in kvae.priors.PRIORS.items():
+        assert issubclass(cls, kvae.priors.Prior), name
+    gaussian = {name for name, cls in kvae.posteriors.POSTERIORS.items() if issubclass(cls, GaussianPosterior)}
+    assert gaussian == {"isotropic", "diagonal", "batchnorm", "delta"}
+
+
+def test_capabilities_replace_class_checks():
+    # has_gaussian_density: the diagonal Gaussian density (Deterministic reports N(mean, I)); vMF has its own
+    layers = {name: kvae.posteriors.get(name, latent_dim=3) for name in kvae.list_posteriors()}
+    assert {name for name, layer in layers.items() if layer.has_gaussian_density()} == set(layers) - {"vmf"}
+    assert {name for name, layer in layers.items() if not layer.factorized} == {"vmf"}
+    assert {name for name, layer in layers.items() if layer.seed_generator is None} == {"deterministic"}
+    priors = {name: kvae.priors.get(name) for name in kvae.list_priors()}
+    assert {name for name, p in priors.items() if p.is_standard_normal()} == {"normal"}
+    assert {name for name, p in priors.items() if p.is_uniform_on_sphere()} == {"hyperspherical"}
+    assert {name for name, p in priors.items() if p.factorized} == {"normal"}
+    # a prior must state the contract: a plain layer is refused with the base class named
+    with pytest.raises(ValueError, match="kvae.priors.Prior"):
+        kvae.priors.get(keras.layers.Dense(2))

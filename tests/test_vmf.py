@@ -11,14 +11,9 @@ import pytest
 from scipy import integrate, special, stats
 
 import kvae
-from kvae.posteriors.von_mises_fisher import (
-    VonMisesFisher,
-    _log_bessel_iv_series,
-    log_bessel_iv,
-    vmf_uniform_kl,
-)
-from kvae.priors import StandardNormal
-from kvae.priors.hyperspherical_uniform import HypersphericalUniform, log_sphere_area
+from kvae.distributions.sphere import _log_bessel_iv_series, log_bessel_iv, log_sphere_area, vmf_uniform_kl
+from kvae.posteriors import VonMisesFisher
+from kvae.priors import HypersphericalUniform, StandardNormal
 
 N_DRAWS = 20000  # per mean direction
 # Every sampler call uses means of shape (2, D), D in {2, 3, 8, 32}, and N_DRAWS or no samples, so that eager JAX

@@ -24,9 +24,7 @@ def check_gaussian_posterior(model):
     posterior = getattr(model, "posterior", None)
     if posterior is None:
         return
-    from kvae.posteriors import GaussianPosterior
-
-    if not isinstance(posterior, GaussianPosterior) or type(posterior).log_prob is not GaussianPosterior.log_prob:
+    if not posterior.has_gaussian_density():
         raise ValueError(
             f"`model` has a {type(posterior).__name__} posterior; these metrics assume a Gaussian posterior "
             "N(mean, diag(exp(log_var))) as returned by `encode(x, return_log_var=True)`."

@@ -21,9 +21,8 @@ _LOGIT_ELEMENTS = 2**22
 def _model_classes():
     # Imported lazily: kvae/__init__ imports kvae.metrics before kvae.models.
     from kvae.models import VAE, TextVAE
-    from kvae.priors import StandardNormal
 
-    return VAE, TextVAE, StandardNormal
+    return VAE, TextVAE
 
 
 def _is_dataset(x):
@@ -195,7 +194,7 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
             ``batch_size`` or ``seed`` (``proposal="prior"`` also needs the
             standard normal prior).
     """
-    vae_class, text_class, standard_normal_class = _model_classes()
+    vae_class, text_class = _model_classes()
     if not isinstance(model, vae_class):
         raise ValueError(f"`model` must be a kvae VAE (e.g. kvae.ImageVAE, kvae.TextVAE); got {type(model).__name__}.")
     samples = _check_int(samples, "samples", 1)
@@ -206,7 +205,7 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
     from kvae.metrics.evaluation import check_gaussian_posterior
 
     check_gaussian_posterior(model)
-    standard_normal = isinstance(model.prior, standard_normal_class)
+    standard_normal = model.prior.is_standard_normal()
     if proposal == "prior" and not standard_normal:
         raise ValueError(
             '`proposal="prior"` needs the standard normal prior (it is sampled with NumPy); '

@@ -6,11 +6,11 @@ from keras import ops
 from kvae import backend, distribute
 from kvae.backend import samples_per_chunk
 from kvae.checks import check_int
+from kvae.distributions import LOG_VAR_MAX, LOG_VAR_MIN
 from kvae.objectives.objective import Objective
-from kvae.posteriors.gaussian import LOG_VAR_MAX, LOG_VAR_MIN, gaussian_log_prob
 
 
-def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=True):
+def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=True, gaussian=False):
     """Monte Carlo estimate of KL(q_g(z) || p(z)) per example, with q_g the aggregated posterior of the example's group.
 
     For example i of group g (|g| examples of the batch; the whole batch when `aggregation_size` is None) and its
@@ -37,6 +37,8 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
         log_p: `f(z)` -> per-unit log p(z).
         aggregation_size: group size |b| (None: the whole batch). The last group may be smaller.
         marginal: per-unit marginal densities (True) or the joint density (False).
+        gaussian: `log_q` is the diagonal Gaussian density (`kvae.distributions.gaussian_log_prob`, a posterior whose
+            `has_gaussian_density()` is true): the marginal term may then run as one fused kernel (PyTorch).
 
     Returns:
         (B,) tensor: KL_i for each example; its batch mean is the density-gap term.
@@ -56,7 +58,7 @@ def density_gap(z, mean, log_var, log_q, log_p, aggregation_size=None, marginal=
             same = ops.expand_dims(own_group, 1) == ops.expand_dims(group, 0)  # (B_i, B_j)
             log_count = ops.log(ops.sum(ops.cast(same, mean.dtype), axis=1))[None, :, None]  # (1, B_i, 1)
 
-        fusable = marginal and log_q is gaussian_log_prob  # PyTorch's hand-written gradient applies
+        fusable = marginal and gaussian  # PyTorch's hand-written gradient applies
         if fusable:
             clipped = ops.clip(pool_log_var, LOG_VAR_MIN, LOG_VAR_MAX)  # as gaussian_log_prob does
             bias = None if same is None else ops.where(same, 0.0, -math.inf)  # (B_i, B_j)
@@ -112,7 +114,7 @@ class DensityGap(Objective):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def validate(self, posterior, prior):
-        if self.marginal and not (getattr(prior, "factorized", True) and getattr(posterior, "factorized", True)):
+        if self.marginal and not (prior.factorized and posterior.factorized):
             raise ValueError(
                 "DensityGap(marginal=True) needs a factorised posterior and prior (per-unit densities); use "
                 "`marginal=False` (the joint form) with a mixture prior or a vMF posterior."
@@ -123,7 +125,14 @@ class DensityGap(Objective):
         mean, log_var = outputs["z_mean"], outputs["z_log_var"]
         z = posterior.sample(mean, log_var, num_samples=self.samples, seed=self.seed_generator)
         gap = density_gap(
-            z, mean, log_var, posterior.log_prob, prior.log_prob, self.aggregation_size, self.marginal
+            z,
+            mean,
+            log_var,
+            posterior.log_prob,
+            prior.log_prob,
+            self.aggregation_size,
+            self.marginal,
+            gaussian=posterior.has_gaussian_density(),
         )
         return ops.mean(gap), {}
 

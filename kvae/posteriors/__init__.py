@@ -1,4 +1,4 @@
-"""Posterior samplers q(z|x): encoder features -> `z_mean`, `z_log_var`, reparameterised `z`."""
+"""Posterior samplers q(z|x), every one a `Posterior`: encoder features -> `z_mean`, `z_log_var`, sampled `z`."""
 
 import keras
 
@@ -8,6 +8,7 @@ from kvae.posteriors.deterministic import Deterministic
 from kvae.posteriors.diagonal_gaussian import DiagonalGaussian
 from kvae.posteriors.gaussian import GaussianPosterior, gaussian_kl, gaussian_log_prob, reparameterize
 from kvae.posteriors.isotropic_gaussian import IsotropicGaussian
+from kvae.posteriors.posterior import Posterior
 from kvae.posteriors.von_mises_fisher import VonMisesFisher
 
 POSTERIORS = {
@@ -23,7 +24,7 @@ POSTERIORS = {
 def get(identifier, latent_dim, seed=None, **kwargs):
     """A posterior layer from a name in `POSTERIORS` (with constructor `kwargs`), a serialised config or an
     instance (returned as is)."""
-    if isinstance(identifier, GaussianPosterior):
+    if isinstance(identifier, Posterior):
         if identifier.latent_dim != latent_dim:
             raise ValueError(
                 f"`posterior` has latent_dim={identifier.latent_dim} but the model has latent_dim={latent_dim}."
@@ -49,6 +50,7 @@ __all__ = [
     "DiagonalGaussian",
     "GaussianPosterior",
     "IsotropicGaussian",
+    "Posterior",
     "VonMisesFisher",
     "gaussian_kl",
     "gaussian_log_prob",

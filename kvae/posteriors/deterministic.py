@@ -1,24 +1,30 @@
 import keras
 from keras import ops
 
-from kvae.checks import check_int, check_seed
-from kvae.posteriors.gaussian import GaussianPosterior
+from kvae.distributions import gaussian_log_prob
+from kvae.posteriors.posterior import Posterior
 
 
 @keras.saving.register_keras_serializable(package="kvae")
-class Deterministic(GaussianPosterior):
+class Deterministic(Posterior):
     """Point "posterior" of the plain autoencoder: z = mean(x), reported with log_var = 0 and no sampling noise.
 
     Use it with the `Reconstruction` objective (the `AE` baseline); its KL is not a divergence and is reported as 0.
+    `log_prob` is the Gaussian density N(mean, I) of the reported parameters (what the latent metrics score).
+
+    Args:
+        latent_dim: D.
+        seed: accepted for a uniform constructor; nothing is sampled.
     """
 
-    variance_units = 0
+    stochastic = False
 
     def __init__(self, latent_dim, seed=None, **kwargs):
-        keras.layers.Layer.__init__(self, **kwargs)
-        self.latent_dim = check_int(latent_dim, "latent_dim")
-        self.seed = check_seed(seed)
-        self.mean_dense = keras.layers.Dense(latent_dim, name="mean")
+        super().__init__(latent_dim, seed=seed, **kwargs)
+        self.mean_dense = keras.layers.Dense(self.latent_dim, name="mean")
+
+    def has_gaussian_density(self):
+        return True
 
     def build(self, input_shape):
         self.mean_dense.build(input_shape)
@@ -31,6 +37,9 @@ class Deterministic(GaussianPosterior):
         if num_samples is None:
             return mean
         return ops.broadcast_to(mean, (num_samples,) + tuple(ops.shape(mean)))
+
+    def log_prob(self, z, mean, log_var):
+        return gaussian_log_prob(z, mean, log_var)
 
     def kl(self, mean, log_var, prior=None):
         return ops.zeros_like(mean)

@@ -5,69 +5,26 @@ import math
 import keras
 from keras import ops
 
-from kvae.checks import check_int, check_number, check_seed
-from kvae.posteriors.gaussian import GaussianPosterior
-from kvae.priors.hyperspherical_uniform import HypersphericalUniform, log_sphere_area
-
-
-def log_bessel_iv(v, x):
-    """log I_v(x), the modified Bessel function of the first kind, for v >= 0 and x > 0 (Python floats).
-
-    Uses `scipy.special.ive` (log I_v(x) = log ive(v, x) + x); where that underflows (order much larger than the
-    argument), the power series I_v(x) = sum_k (x/2)^{2k+v} / (k! Gamma(v+k+1)) summed in log space.
-    """
-    from scipy.special import ive
-
-    v, x = float(v), float(x)
-    if not x > 0 or not v >= 0:
-        raise ValueError(f"log_bessel_iv needs v >= 0 and x > 0, got v={v!r}, x={x!r}.")
-    scaled = float(ive(v, x))
-    if math.isfinite(scaled) and scaled > 1e-290:
-        return math.log(scaled) + x
-    return _log_bessel_iv_series(v, x)
-
-
-def _log_bessel_iv_series(v, x):
-    """log I_v(x) from the power series sum_k (x/2)^{2k+v} / (k! Gamma(v+k+1)), summed in log space (exact for any
-    v >= 0, x > 0; its terms rise up to k ~ x^2 / (4 v), so it is cheap where `ive` underflows, v >> x)."""
-    log_half = math.log(0.5 * x)
-    terms, k = [], 0
-    while True:
-        term = (2 * k + v) * log_half - math.lgamma(k + 1) - math.lgamma(v + k + 1)
-        terms.append(term)
-        if k > 0 and term < terms[-2] and term < max(terms) - 40.0:
-            break
-        k += 1
-    top = max(terms)
-    return top + math.log(sum(math.exp(t - top) for t in terms))
-
-
-def vmf_log_normalizer(dim, kappa):
-    """log C_D(kappa) = (D/2 - 1) log kappa - (D/2) log(2 pi) - log I_{D/2-1}(kappa), the log normaliser of the
-    vMF density C_D(kappa) exp(kappa mu.z) on S^{D-1} (w.r.t. the surface measure)."""
-    nu = 0.5 * dim - 1.0
-    return nu * math.log(kappa) - 0.5 * dim * math.log(2.0 * math.pi) - log_bessel_iv(nu, kappa)
-
-
-def vmf_mean_resultant_length(dim, kappa):
-    """A_D(kappa) = I_{D/2}(kappa) / I_{D/2-1}(kappa) = E[mu.z], so E[z] = A_D(kappa) mu."""
-    nu = 0.5 * dim - 1.0
-    return math.exp(log_bessel_iv(nu + 1.0, kappa) - log_bessel_iv(nu, kappa))
-
-
-def vmf_uniform_kl(dim, kappa):
-    """KL(vMF(mu, kappa) || Uniform(S^{D-1})) = kappa A_D(kappa) + log C_D(kappa) + log |S^{D-1}| (independent of mu)."""
-    return kappa * vmf_mean_resultant_length(dim, kappa) + vmf_log_normalizer(dim, kappa) + log_sphere_area(dim)
+from kvae.checks import check_number
+from kvae.distributions.sphere import (  # noqa: F401  (log_bessel_iv re-exported)
+    householder_rotate,
+    log_bessel_iv,
+    normalize,
+    vmf_log_normalizer,
+    vmf_mean_resultant_length,
+    vmf_uniform_kl,
+)
+from kvae.posteriors.posterior import Posterior
 
 
 @keras.saving.register_keras_serializable(package="kvae")
-class VonMisesFisher(GaussianPosterior):
+class VonMisesFisher(Posterior):
     """von Mises-Fisher posterior q(z|x) = vMF(mu(x), kappa) on the unit hypersphere S^{D-1} (the hyperspherical VAE
     of Davidson et al., 2018, with the fixed concentration of Xu & Durrett, 2018).
 
         q(z|x) = C_D(kappa) exp(kappa mu(x).z),   mu(x) = m(x) / ||m(x)||,  m a linear head
 
-    Posterior-layer interface of `GaussianPosterior`, with these conventions:
+    The `Posterior` contract, with these conventions:
     - `parameters` returns `(mu, log_var)`: `mu` (B, D) of unit norm and `log_var` a constant placeholder filled
       with log(1 / kappa) (so shapes match the Gaussian posteriors; it carries no parameter and no gradient).
     - `sample` is exact: Wood's (1994) rejection sampler for w = mu.z (no gradient needed, kappa is fixed), a
@@ -80,9 +37,9 @@ class VonMisesFisher(GaussianPosterior):
       trailing axis of size 1 ((..., 1), broadcasting `z` against `mean`); summing over the last axis, as the
       objectives do, gives log q(z|x). `DensityGap` should use `marginal=False` (a vMF has no per-unit factors;
       with `marginal=True` the same joint density is used).
-    - `kl(mean, log_var, prior)` is the closed-form KL to the uniform prior on the sphere (`HypersphericalUniform`,
-      or `prior=None`), a constant returned as (B, 1); None for any other prior (a density on the sphere has no KL
-      against a density on R^D).
+    - `kl(mean, log_var, prior)` is the closed-form KL to the uniform prior on the sphere (a prior whose
+      `is_uniform_on_sphere()` is true, e.g. `HypersphericalUniform`, or `prior=None`), a constant returned as
+      (B, 1); None for any other prior (a density on the sphere has no KL against a density on R^D).
 
     Args:
         latent_dim: D >= 2 (z lies on S^{D-1} in R^D).
@@ -98,13 +55,12 @@ class VonMisesFisher(GaussianPosterior):
 
     proposals = 64  # rejection-sampler proposals per sample (see the class docstring)
     factorized = False  # log_prob is the joint density (..., 1): use DensityGap(marginal=False), i.e. DG-vMF
+    min_latent_dim = 2
 
     def __init__(self, latent_dim, kappa=50.0, seed=None, **kwargs):
-        keras.layers.Layer.__init__(self, **kwargs)
-        self.latent_dim = check_int(latent_dim, "latent_dim", minimum=2)
+        super().__init__(latent_dim, seed=seed, **kwargs)
         self.kappa = check_number(kappa, "kappa", low=0, low_open=True)
-        self.seed = check_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        latent_dim = self.latent_dim
         self.mean_dense = keras.layers.Dense(latent_dim, name="mean")
         # Constants of the fixed (D, kappa), in float64.
         self.log_normalizer = vmf_log_normalizer(latent_dim, self.kappa)
@@ -179,19 +135,13 @@ class VonMisesFisher(GaussianPosterior):
             lead = (num_samples,) + lead
         w, radius = self._sample_w(lead, dtype, seed)
         v = keras.random.normal(lead + (self.latent_dim - 1,), dtype=dtype, seed=seed)
-        v = v * ops.rsqrt(ops.maximum(ops.sum(ops.square(v), axis=-1, keepdims=True), 1e-30))
-        z = ops.concatenate([w, radius * v], axis=-1)  # vMF(e1, kappa)
-        # Householder reflection H = I - 2 d d^T / |d|^2, d = e1 - mean: H e1 = mean (identity when mean = e1).
-        d = ops.concatenate([1.0 - mean[..., :1], -mean[..., 1:]], axis=-1)
-        d_sq = ops.sum(ops.square(d), axis=-1, keepdims=True)
-        valid = d_sq > 1e-30
-        coef = 2.0 * ops.sum(d * z, axis=-1, keepdims=True) / ops.where(valid, d_sq, ops.ones_like(d_sq))
-        return z - d * ops.where(valid, coef, ops.zeros_like(coef))
+        z = ops.concatenate([w, radius * normalize(v)], axis=-1)  # vMF(e1, kappa)
+        return householder_rotate(z, mean)  # vMF(mean, kappa)
 
     def kl(self, mean, log_var, prior=None):
-        """KL(vMF(mean, kappa) || Uniform(S^{D-1})) as a (B, 1) constant when `prior` is a `HypersphericalUniform` or
-        None; None for any other prior."""
-        if prior is not None and not isinstance(prior, HypersphericalUniform):
+        """KL(vMF(mean, kappa) || Uniform(S^{D-1})) as a (B, 1) constant when `prior` is uniform on the sphere
+        (`prior.is_uniform_on_sphere()`) or None; None for any other prior."""
+        if prior is not None and not prior.is_uniform_on_sphere():
             return None
         return ops.zeros_like(mean[..., :1]) + self.uniform_kl
 

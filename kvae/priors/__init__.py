@@ -1,9 +1,10 @@
-"""Priors p(z): `log_prob`, closed-form `kl` where one exists, and `sample`."""
+"""Priors p(z): every one a `Prior` (`log_prob`, closed-form `kl` where one exists, `sample`, capability flags)."""
 
 import keras
 
 from kvae.priors.hyperspherical_uniform import HypersphericalUniform
 from kvae.priors.mixture_of_gaussians import MixtureOfGaussians
+from kvae.priors.prior import Prior
 from kvae.priors.standard_normal import StandardNormal
 
 PRIORS = {
@@ -17,9 +18,14 @@ PRIOR_OPTIONS = {"moig": {"isotropic": True}}
 
 
 def get(identifier, seed=None, **kwargs):
-    """A prior from a name in `PRIORS` (with constructor `kwargs`), a serialised config or an instance."""
-    if isinstance(identifier, keras.layers.Layer):
+    """A prior from a name in `PRIORS` (with constructor `kwargs`), a serialised config or a `Prior` instance."""
+    if isinstance(identifier, Prior):
         return identifier
+    if isinstance(identifier, keras.layers.Layer):
+        raise ValueError(
+            f"`prior` must subclass `kvae.priors.Prior` (log_prob, kl, sample, capability flags); got a "
+            f"{type(identifier).__name__} layer."
+        )
     if isinstance(identifier, dict):
         if "class_name" not in identifier:
             raise ValueError(
@@ -32,4 +38,4 @@ def get(identifier, seed=None, **kwargs):
     return PRIORS[identifier](seed=seed, **{**PRIOR_OPTIONS.get(identifier, {}), **kwargs})
 
 
-__all__ = ["PRIORS", "HypersphericalUniform", "MixtureOfGaussians", "StandardNormal", "get"]
+__all__ = ["PRIORS", "HypersphericalUniform", "MixtureOfGaussians", "Prior", "StandardNormal", "get"]

@@ -1,29 +1,24 @@
 """Uniform prior on the unit hypersphere S^{D-1}, the prior of the von Mises-Fisher posterior."""
 
-import math
-
 import keras
 from keras import ops
 
-from kvae.checks import check_int, check_seed
-
-
-def log_sphere_area(dim):
-    """log A_D of the unit hypersphere S^{D-1} in R^D: A_D = 2 pi^{D/2} / Gamma(D/2) (A_2 = 2 pi, A_3 = 4 pi)."""
-    return math.log(2.0) + 0.5 * dim * math.log(math.pi) - math.lgamma(0.5 * dim)
+from kvae.checks import check_int
+from kvae.distributions.sphere import log_sphere_area, uniform_directions
+from kvae.priors.prior import Prior
 
 
 @keras.saving.register_keras_serializable(package="kvae")
-class HypersphericalUniform(keras.layers.Layer):
+class HypersphericalUniform(Prior):
     """Uniform prior p(z) = 1 / A_D on the unit hypersphere S^{D-1} (D = latent_dim, read from `z`).
 
-    Prior interface (see `StandardNormal`), with one convention of its own: its density is a *joint* density on the
-    sphere (it does not factor over latent units), so
+    The `Prior` contract, with one convention of its own: its density is a *joint* density on the sphere (it does not
+    factor over latent units), so
     - `log_prob(z)` returns -log A_D with a trailing axis of size 1, (..., 1); summing over the last axis, as the
       objectives do, gives the joint log-density;
     - `kl(mean, log_var)` returns None: a Gaussian posterior has no closed form against it, and the closed-form
       KL(vMF || uniform) is supplied by the `VonMisesFisher` posterior itself, whose `kl(mean, log_var, prior)`
-      recognises this prior;
+      recognises this prior (`is_uniform_on_sphere()`);
     - `sample(n, latent_dim)` draws (n, D) points uniformly on the sphere (normalised standard normal draws) with
       the layer's own `SeedGenerator`.
 
@@ -38,10 +33,11 @@ class HypersphericalUniform(keras.layers.Layer):
     factorized = False  # log_prob is the joint density (..., 1)
 
     def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = check_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        super().__init__(seed=seed, **kwargs)
         self.built = True
+
+    def is_uniform_on_sphere(self):
+        return True
 
     def log_prob(self, z):
         dim = z.shape[-1]
@@ -54,10 +50,4 @@ class HypersphericalUniform(keras.layers.Layer):
 
     def sample(self, n, latent_dim):
         n, latent_dim = check_int(n, "n"), check_int(latent_dim, "latent_dim", minimum=2)
-        eps = keras.random.normal((n, latent_dim), seed=self.seed_generator)
-        return eps / ops.sqrt(ops.maximum(ops.sum(ops.square(eps), axis=-1, keepdims=True), 1e-30))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"seed": self.seed})
-        return config
+        return uniform_directions((n, latent_dim), self.seed_generator)

@@ -1,16 +1,13 @@
-import math
-
 import keras
 from keras import ops
 
-from kvae.checks import check_int, check_seed
-from kvae.posteriors.gaussian import LOG_VAR_MAX, LOG_VAR_MIN
-
-LOG_2PI = math.log(2.0 * math.pi)
+from kvae.checks import check_int
+from kvae.distributions import LOG_VAR_MAX, mixture_component_log_prob
+from kvae.priors.prior import Prior
 
 
 @keras.saving.register_keras_serializable(package="kvae")
-class MixtureOfGaussians(keras.layers.Layer):
+class MixtureOfGaussians(Prior):
     """Learned mixture-of-Gaussians prior p(z) = sum_c pi_c N(z; m_c, diag(s_c^2)).
 
     `isotropic=False` gives every component a diagonal covariance (one variance per unit); `isotropic=True` gives
@@ -18,7 +15,7 @@ class MixtureOfGaussians(keras.layers.Layer):
     isotropic posterior). The means start spread out (random normal, std 1, seeded by `seed`), the log-variances at
     0 and the mixture logits at 0 (uniform weights); `learn_weights=False` keeps the weights uniform.
 
-    The prior interface (see `StandardNormal`), with the differences a non-factorised prior implies:
+    The `Prior` contract, with the differences a non-factorised prior implies:
     - `log_prob(z)`: the JOINT log density log p(z), shape (..., 1) (a trailing axis of size 1, not D: the mixture
       has no per-unit factors). Summing over the last axis gives log p(z), like for a factorised prior.
     - `kl(mean, log_var)`: None (no closed form): objectives use the Monte Carlo estimate log q(z|x) - log p(z).
@@ -30,7 +27,7 @@ class MixtureOfGaussians(keras.layers.Layer):
     The weights are created in `build(z_shape)` from the latent size `z_shape[-1]`: means (C, D), log-variances
     (C, D) or (C, 1) when isotropic, logits (C,) (non-trainable with `learn_weights=False`). Like the posteriors'
     densities, `log_prob` clips the log-variances to [-30, 30] and `sample` at 30, so that diverging variances give
-    finite values (`kvae.posteriors.gaussian.LOG_VAR_MIN`, `LOG_VAR_MAX`).
+    finite values (`kvae.distributions.LOG_VAR_MIN`, `LOG_VAR_MAX`).
 
     Args:
         components: C, number of mixture components (>= 1).
@@ -48,13 +45,10 @@ class MixtureOfGaussians(keras.layers.Layer):
     factorized = False
 
     def __init__(self, components=5, isotropic=False, learn_weights=True, seed=None, **kwargs):
-        super().__init__(**kwargs)
         self.components = check_int(components, "components")
-        seed = check_seed(seed)
+        super().__init__(seed=seed, **kwargs)
         self.isotropic = bool(isotropic)
         self.learn_weights = bool(learn_weights)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.latent_dim = None
 
     def build(self, z_shape):
@@ -87,14 +81,8 @@ class MixtureOfGaussians(keras.layers.Layer):
         """log N(z; m_c, diag(s_c^2)) for every component: z (..., D) -> (..., C)."""
         self._check_built(z.shape[-1])
         z = ops.convert_to_tensor(z)
-        means = ops.cast(self.means, z.dtype)
-        log_vars = ops.clip(ops.cast(self.log_vars, z.dtype), LOG_VAR_MIN, LOG_VAR_MAX)  # (C, D) or (C, 1)
-        diff = ops.expand_dims(z, -2) - means  # (..., C, D)
-        if self.isotropic:  # one variance per component: D (log 2pi + log s_c^2) + |z - m_c|^2 / s_c^2
-            log_var = log_vars[:, 0]
-            squared = ops.sum(ops.square(diff), axis=-1)  # (..., C)
-            return -0.5 * (self.latent_dim * (LOG_2PI + log_var) + squared * ops.exp(-log_var))
-        return -0.5 * ops.sum(LOG_2PI + log_vars + ops.square(diff) * ops.exp(-log_vars), axis=-1)
+        # log-variances (C, D), or (C, 1) when isotropic, clipped to [LOG_VAR_MIN, LOG_VAR_MAX]
+        return mixture_component_log_prob(z, ops.cast(self.means, z.dtype), ops.cast(self.log_vars, z.dtype))
 
     def log_prob(self, z):
         """Joint log p(z) = logsumexp_c [log pi_c + log N(z; m_c, s_c^2)]: z (..., D) -> (..., 1)."""
@@ -124,7 +112,6 @@ class MixtureOfGaussians(keras.layers.Layer):
                 "components": self.components,
                 "isotropic": self.isotropic,
                 "learn_weights": self.learn_weights,
-                "seed": self.seed,
             }
         )
         return config

@@ -1,19 +1,20 @@
 import keras
-from keras import ops
 
-from kvae.checks import check_int, check_seed
-from kvae.posteriors.gaussian import LOG_2PI, gaussian_kl
+from kvae.checks import check_int
+from kvae.distributions import gaussian_kl, standard_normal_log_prob
+from kvae.priors.prior import Prior
 
 
 @keras.saving.register_keras_serializable(package="kvae")
-class StandardNormal(keras.layers.Layer):
-    """Standard normal prior p(z) = N(0, I).
+class StandardNormal(Prior):
+    """Standard normal prior p(z) = N(0, I): factorised, with the closed-form Gaussian KL.
 
-    The prior interface used by models and objectives (a mixture prior implements the same three methods):
-    - `log_prob(z)`: log p(z) per unit, shape of `z` (..., D); joint = sum over the last axis.
-    - `kl(mean, log_var)`: closed-form KL(q(z|x) || p(z)) per unit for a Gaussian posterior, or `None` when the
-      prior has no closed form (objectives then fall back to a Monte Carlo estimate).
-    - `sample(n, latent_dim)`: (n, D) draws, with the layer's own `SeedGenerator`.
+    - `log_prob(z)`: log p(z) per unit, shape of `z` (..., D);
+    - `kl(mean, log_var)`: KL(N(mean, exp(log_var)) || N(0, 1)) per unit;
+    - `sample(n, latent_dim)`: (n, D) standard normal draws.
+
+    Args:
+        seed: seed of `sample`'s noise.
 
     Example:
     >>> prior = StandardNormal(seed=0)
@@ -21,16 +22,15 @@ class StandardNormal(keras.layers.Layer):
     (5, 8)
     """
 
-    factorized = True  # log_prob is per unit (a product density); mixtures return the joint with a trailing 1
-
     def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = check_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        super().__init__(seed=seed, **kwargs)
         self.built = True
 
+    def is_standard_normal(self):
+        return True
+
     def log_prob(self, z):
-        return -0.5 * (LOG_2PI + ops.square(z))
+        return standard_normal_log_prob(z)
 
     def kl(self, mean, log_var):
         return gaussian_kl(mean, log_var)
@@ -38,8 +38,3 @@ class StandardNormal(keras.layers.Layer):
     def sample(self, n, latent_dim):
         shape = (check_int(n, "n"), check_int(latent_dim, "latent_dim"))
         return keras.random.normal(shape, seed=self.seed_generator)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"seed": self.seed})
-        return config
