@@ -8,7 +8,8 @@ import math
 
 import numpy as np
 
-from kvae.metrics.latent import _LOG_2PI, _check_int, _check_seed
+from kvae.checks import check_choice, check_int, check_seed
+from kvae.distributions import LOG_2PI
 
 __all__ = ["log_likelihood"]
 
@@ -67,13 +68,13 @@ def _is_empty(data):
 
 def _log_normal(z, mean, log_var):
     """sum_u log N(z_u; mean_u, exp(log_var_u)) over the last axis (float64)."""
-    return -0.5 * np.sum(_LOG_2PI + log_var + np.square(z - mean) * np.exp(-log_var), axis=-1)
+    return -0.5 * np.sum(LOG_2PI + log_var + np.square(z - mean) * np.exp(-log_var), axis=-1)
 
 
 def _prior_log_prob(model, z, standard_normal):
     """log p(z) summed over units, (K, B) float64, for z (K, B, D)."""
     if standard_normal:
-        return -0.5 * np.sum(_LOG_2PI + np.square(z), axis=-1)
+        return -0.5 * np.sum(LOG_2PI + np.square(z), axis=-1)
     from keras import ops
 
     flat = ops.convert_to_tensor(z.reshape(-1, z.shape[-1]).astype("float32"))
@@ -197,11 +198,10 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
     vae_class, text_class = _model_classes()
     if not isinstance(model, vae_class):
         raise ValueError(f"`model` must be a kvae VAE (e.g. kvae.ImageVAE, kvae.TextVAE); got {type(model).__name__}.")
-    samples = _check_int(samples, "samples", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
-    seed = _check_seed(seed)
-    if proposal not in PROPOSALS:
-        raise ValueError(f"`proposal` must be one of {PROPOSALS}; got {proposal!r}.")
+    samples = check_int(samples, "samples")
+    batch_size = check_int(batch_size, "batch_size")
+    seed = check_seed(seed)
+    check_choice(proposal, "proposal", PROPOSALS)
     from kvae.metrics.evaluation import check_gaussian_posterior
 
     check_gaussian_posterior(model)
@@ -240,7 +240,7 @@ def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64
             log_r = _log_normal(z, mean, log_var)
         else:
             z = eps
-            log_r = -0.5 * np.sum(_LOG_2PI + np.square(z), axis=-1)
+            log_r = -0.5 * np.sum(LOG_2PI + np.square(z), axis=-1)
         log_w = _log_px_given_z(model, x, z, text) + _prior_log_prob(model, z, standard_normal) - log_r
         top = log_w.max(axis=0)
         ll = np.log(np.exp(log_w - top).sum(axis=0)) + top - math.log(samples)
