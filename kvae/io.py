@@ -82,8 +82,8 @@ def load_model(path, **kwargs):
     Raises:
         TypeError: if `path` is not a str or path-like object.
         FileNotFoundError: if `path` does not exist.
-        ValueError: if `path` is a folder, or a file that is not a `.keras` model file (not a zip archive holding
-            `config.json`).
+        ValueError: if `path` is a folder, or a file that is not a `.keras` model file (another extension than
+            `.keras` or the legacy `.h5`, or not a zip archive holding `config.json`).
     """
     import keras
 
@@ -96,7 +96,13 @@ def load_model(path, **kwargs):
         raise FileNotFoundError(f"`path` {path!r}: no such file.")
     if os.path.isdir(path):
         raise ValueError(f"`path` {path!r} is a folder, not a .keras model file.")
-    if path.endswith(".keras"):
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in (".keras", ".h5", ".hdf5"):
+        raise ValueError(
+            f"`path` {path!r} is not a .keras model file (extension {extension or 'none'!r}; models are saved "
+            "with `model.save('name.keras')`)."
+        )
+    if extension == ".keras":
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())

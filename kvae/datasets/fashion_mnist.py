@@ -154,7 +154,9 @@ def fashion_mnist(path=None):
 
     Raises:
         FileNotFoundError: if the files are found nowhere (and Keras cannot
-            download them); the message names every place tried.
+            download them); the message names every place tried and the
+            bundled sample (``fashion_mnist_sample()``, ``--data
+            fashion-mnist-sample``).
         TypeError: if ``path`` is not a str or path-like object.
         ValueError: if a file is truncated or corrupted, or holds labels
             outside [0, 9].
@@ -203,10 +205,10 @@ def fashion_mnist(path=None):
             f"keras.datasets.fashion_mnist.load_data() ({type(e).__name__}: {e})"
         )
     raise FileNotFoundError(
-        f"Fashion-MNIST not found ({names}). Looked in:\n  - "
-        + "\n  - ".join(tried)
-        + f"\nPass path=..., set ${ENV_VAR}, or connect to the internet. "
-        "For a small offline sample use kvae.datasets.fashion_mnist_sample()."
+        f"Fashion-MNIST not found ({names}); looked in: " + "; ".join(tried) + ". "
+        "Offline, use the 2,500-image sample bundled with kvae: kvae.datasets.fashion_mnist_sample() in Python, "
+        "`--data fashion-mnist-sample` on the command line. For the full set, pass path=..., set "
+        f"${ENV_VAR} to a folder holding the four files, or connect to the internet."
     )
 
 
