@@ -179,6 +179,9 @@ class ImageVAE(VAE):
             if len(shape) not in (2, 3) or (self.image_shape is not None and shape != self.image_shape):
                 expected = self.image_shape or "(H, W) or (H, W, C)"
                 raise ValueError(f"`{name}` must be one image of shape {expected}, got shape {shape}.")
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype != b.dtype:  # uint8 and float images: both as floats in [0, 1], as `preprocess` reads them
+            a, b = (x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x for x in (a, b))
         return super().interpolation_ends(a, b)
 
     def decode(self, z):
