@@ -223,3 +223,50 @@ def run_model_saving_test(model, x, tmp_path, encode_kwargs=None, atol=1e-6):
     assert same_config(loaded.get_config(), model.get_config())
     np.testing.assert_allclose(loaded.encode(x, **encode_kwargs), model.encode(x, **encode_kwargs), atol=atol)
     return loaded
+
+
+# ------------------------------------------------------------------------------------ tiny models and data
+TINY_IMAGE = {"latent_dim": 4, "hidden_dims": (16,)}
+TINY_TEXT = {"latent_dim": 4, "embedding_dim": 8, "hidden_dim": 16}
+
+
+def tiny_image_vae(**kwargs):
+    """An `ImageVAE` with hidden 16 and latent 4 (override with `kwargs`)."""
+    import kvae
+
+    return kvae.ImageVAE(**{**TINY_IMAGE, **kwargs})
+
+
+def tiny_text_vae(**kwargs):
+    """A `TextVAE` with embedding 8, LSTM 16 and latent 4 (override with `kwargs`)."""
+    import kvae
+
+    return kvae.TextVAE(**{**TINY_TEXT, **kwargs})
+
+
+def random_images(n=64, size=8, seed=0):
+    """(n, size, size) uint8 images, uniform grey levels."""
+    return np.random.default_rng(seed).integers(0, 256, size=(n, size, size), dtype="uint8")
+
+
+def snli_sentences(n=32):
+    """The first `n` sentences of the bundled SNLI sample (unshuffled)."""
+    import kvae
+
+    train, _ = kvae.datasets.snli_sample(test_size=0)
+    return train[:n]
+
+
+def vocabulary_of(sentences):
+    """The word vocabulary (special tokens first) a `WordTokenizer` builds from `sentences`."""
+    import kvae
+
+    tokenizer = kvae.tokenizers.WordTokenizer()
+    tokenizer.build_vocabulary(sentences, verbose=False)
+    return tokenizer.vocabulary
+
+
+def fit_on_ids(model, sentences, epochs=2, batch_size=16):
+    """Fit a text model on one padded id array (a single batch shape, so JAX compiles the step once); the history."""
+    ids = model.texts_to_ids(sentences)
+    return model.fit(ids, epochs=epochs, batch_size=batch_size, verbose=0).history
