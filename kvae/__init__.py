@@ -49,8 +49,12 @@ def _import_all():
     namespace.update({name: getattr(registry, name) for name in _REGISTRY})
 
 
-def __getattr__(name):  # only reached while the `kvae` command starts (the names are set otherwise)
-    if name in _SUBMODULES or name in _MODELS or name in _REGISTRY:
+def __getattr__(name):  # a name not imported yet: while the `kvae` command starts, or `from kvae import x` inside kvae
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"kvae.{name}")
+    if name in _MODELS or name in _REGISTRY:
         _import_all()
         return globals()[name]
     raise AttributeError(f"module 'kvae' has no attribute {name!r}")

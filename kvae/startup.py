@@ -5,7 +5,7 @@ needed: by Keras under `KERAS_BACKEND=tensorflow`, and by the text pipelines. It
 of C++ logs to the process's stderr (`WARNING: All log messages before absl::InitializeLog() ...`, oneDNN, CUDA
 stubs) that `TF_CPP_MIN_LOG_LEVEL` does not silence, because they are written before TensorFlow reads it. So:
 
-- `TF_CPP_MIN_LOG_LEVEL` defaults to 2 (errors only) when unset;
+- `TF_CPP_MIN_LOG_LEVEL` defaults to 3 when unset (TensorFlow's C++ logs off; its errors still raise in Python);
 - whoever imports `tensorflow` first (Keras, kvae, your code), the import runs with the file descriptor 2 captured,
   and what it wrote goes back to stderr without TensorFlow's and absl's log lines (anything else, Python warnings
   included, is kept);
@@ -14,7 +14,7 @@ stubs) that `TF_CPP_MIN_LOG_LEVEL` does not silence, because they are written be
   data, its GPUs are hidden from it (`tf.config.set_visible_devices([], "GPU")`): it creates no GPU device and
   takes none of the GPU memory that JAX or PyTorch need.
 
-Set `TF_CPP_MIN_LOG_LEVEL=0` (or 1) before importing kvae to see TensorFlow's import-time logs again; set
+Set `TF_CPP_MIN_LOG_LEVEL` to 0, 1 or 2 before importing kvae to see TensorFlow's logs again; set
 `KVAE_TF_GPU=1` to leave TensorFlow its GPUs under JAX and PyTorch.
 
 `command_line_start()` tells `kvae/__init__.py` whether the process is the `kvae` command starting (the console
@@ -31,8 +31,10 @@ import re
 import sys
 import tempfile
 
-#: The level `TF_CPP_MIN_LOG_LEVEL` gets when it is unset: 2 shows TensorFlow's errors, not its information lines.
-DEFAULT_TF_LOG_LEVEL = "2"
+#: The level `TF_CPP_MIN_LOG_LEVEL` gets when it is unset: 3, because TensorFlow logs information as errors too
+#: ("oneDNN supports DT_INT64 only on platforms with AVX-512" when a text pipeline runs); its real errors reach
+#: Python as exceptions.
+DEFAULT_TF_LOG_LEVEL = "3"
 
 _ABSL_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ")
 _ABSL_PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
@@ -141,10 +143,13 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
 
 def quiet_tensorflow():
     """Set the default `TF_CPP_MIN_LOG_LEVEL` and, unless TensorFlow is already imported or its logs were asked
-    for (`TF_CPP_MIN_LOG_LEVEL` 0 or 1), filter its first import (see the module's docstring). Idempotent."""
+    for (`TF_CPP_MIN_LOG_LEVEL` 0, 1 or 2), filter its first import (see the module's docstring). Idempotent."""
     requested = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", DEFAULT_TF_LOG_LEVEL)
-    if "tensorflow" in sys.modules or requested in ("0", "1"):
+    if requested == "1" and "jax" in sys.modules:  # `import jax` sets 1 when unset: its default, not a choice
+        requested = None
+    if requested is None:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = DEFAULT_TF_LOG_LEVEL
+    if "tensorflow" in sys.modules or requested in ("0", "1", "2"):
         return
     if not any(isinstance(finder, _QuietTensorFlowFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorFlowFinder())

@@ -16,7 +16,8 @@ def read_json(path):
 
 def load_run(folder):
     """(model, kind, config) of a folder written by `kvae train`."""
-    import kvae
+    from kvae.io import load_model
+    from kvae.models import ImageVAE, TextVAE  # registers every kvae class with Keras before loading
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -26,7 +27,7 @@ def load_run(folder):
         raise CLIError(f"{folder}: not a kvae model folder (no model.keras; `kvae train ... --out {folder}` makes one)")
     config = read_json(folder / "config.json") if (folder / "config.json").exists() else {}
     try:
-        model = kvae.io.load_model(path)
+        model = load_model(path)
     except ValueError as e:
         if "not a .keras model file" not in str(e):
             raise
@@ -36,8 +37,8 @@ def load_run(folder):
             f"{path}: cannot load the model, the file is damaged or not a kvae model "
             f"({type(e).__name__}: {one_line(e)})"
         ) from e
-    if isinstance(model, kvae.TextVAE):
+    if isinstance(model, TextVAE):
         return model, "text", config
-    if isinstance(model, kvae.ImageVAE):
+    if isinstance(model, ImageVAE):
         return model, "image", config
     raise CLIError(f"{path}: a {type(model).__name__}, not a TextVAE or ImageVAE")
