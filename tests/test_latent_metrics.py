@@ -266,9 +266,17 @@ def test_evaluate_latent(trained_image_vae, capsys):
     mean, log_var = model.encode(x, return_log_var=True)
     assert result["kl"] == pytest.approx(kl(mean, log_var), rel=1e-6)
     assert result["active_units"] == kvae.metrics.active_units(mean)
-    assert result["unit_variances"].shape == (2,)
-    assert 0 <= result["consistent_units"] <= 2
-    assert 0 <= result["mutual_information"] <= math.log(64) + 0.5
+    np.testing.assert_allclose(result["unit_variances"], np.var(np.asarray(mean, np.float64), axis=0), rtol=1e-12)
+    m64, v64 = np.asarray(mean, np.float64), np.asarray(log_var, np.float64)
+    # mutual information: the brute-force (N, N, D) estimate with the same draws (seed 0)
+    assert result["mutual_information"] == pytest.approx(brute_force_mi(m64, v64, seed=0), abs=1e-9)
+    # consistent units: per-unit KL(p(z_u) || q(z_u)) by brute force on the same 500 prior draws, below 0.03
+    z = np.random.default_rng(0).standard_normal((500, 2))
+    comp = -0.5 * (LOG_2PI + v64[None] + (z[:, None, :] - m64[None]) ** 2 / np.exp(v64[None]))  # (S, N, D)
+    per_unit = (-0.5 * (LOG_2PI + z**2) - (logsumexp(comp, axis=1) - math.log(len(x)))).mean(0)
+    assert result["consistent_units"] == int(np.sum(per_unit < 0.03))
+    joint = (-0.5 * (LOG_2PI + z**2)).sum(1) - (logsumexp(comp.sum(-1), axis=1) - math.log(len(x)))
+    assert result["joint_kl_prior_aggregate"] == pytest.approx(joint.mean(), abs=1e-9)
     assert "mutual information" in capsys.readouterr().out
     evaluate_latent(model, x, samples=100, verbose=False)
     assert capsys.readouterr().out == ""

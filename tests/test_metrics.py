@@ -3,6 +3,9 @@
 import math
 from collections import Counter
 
+import statistics
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -13,10 +16,12 @@ from kvae.metrics import active_units, bleu, rouge, unit_variances
 # --------------------------------------------------------------------------
 
 
-def test_unit_variances_equals_np_var():
+def test_unit_variances_match_exact_rational_variances():
+    # population variances computed exactly (fractions.Fraction via statistics.pvariance) on dyadic values
     rng = np.random.default_rng(0)
-    means = rng.normal(size=(50, 7)) * np.arange(1, 8)
-    np.testing.assert_allclose(unit_variances(means), np.var(means, axis=0))
+    means = np.round(rng.normal(size=(50, 7)) * np.arange(1, 8) * 64) / 64
+    exact = [float(statistics.pvariance([Fraction(v) for v in column])) for column in means.T]
+    np.testing.assert_allclose(unit_variances(means), exact, rtol=1e-12)
     assert unit_variances(means).shape == (7,)
 
 
