@@ -1,9 +1,8 @@
 """Tests for kvae.metrics against values computed by hand or by brute force."""
 
 import math
-from collections import Counter
-
 import statistics
+from collections import Counter
 from fractions import Fraction
 
 import numpy as np
@@ -194,15 +193,15 @@ def test_bleu_smoothing_matters_for_zero_counts():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(references=["a b"], hypotheses=["a b", "c d"]), "references"),
-        (dict(references=[], hypotheses=[]), "references"),
-        (dict(references=["a b"], hypotheses=[]), "hypotheses"),
-        (dict(references="a b c", hypotheses="a b c"), "references"),
-        (dict(references=["a b"], hypotheses=[None]), "hypotheses"),
-        (dict(references=[["a", "b c"]], hypotheses=["a b"]), "references"),
-        (dict(references=["a b"], hypotheses=["a b"], n=0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=2.0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=True), "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b", "c d"]}, "references"),
+        ({"references": [], "hypotheses": []}, "references"),
+        ({"references": ["a b"], "hypotheses": []}, "hypotheses"),
+        ({"references": "a b c", "hypotheses": "a b c"}, "references"),
+        ({"references": ["a b"], "hypotheses": [None]}, "hypotheses"),
+        ({"references": [["a", "b c"]], "hypotheses": ["a b"]}, "references"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 2.0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": True}, "`n`"),
     ],
 )
 def test_bleu_bad_inputs(kwargs, name):
@@ -302,17 +301,17 @@ def test_rouge_identical_is_one():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(references=["a b"], hypotheses=["a b", "c d"]), "references"),
-        (dict(references=[], hypotheses=[]), "references"),
-        (dict(references=["a b"], hypotheses=[]), "hypotheses"),
-        (dict(references="a b", hypotheses="a b"), "references"),
-        (dict(references=["a b"], hypotheses=[3]), "hypotheses"),
-        (dict(references=["a b"], hypotheses=["a b"], n=0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=10), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n="x"), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n="lsum"), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=1.0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=True), "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b", "c d"]}, "references"),
+        ({"references": [], "hypotheses": []}, "references"),
+        ({"references": ["a b"], "hypotheses": []}, "hypotheses"),
+        ({"references": "a b", "hypotheses": "a b"}, "references"),
+        ({"references": ["a b"], "hypotheses": [3]}, "hypotheses"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 10}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": "x"}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": "lsum"}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 1.0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": True}, "`n`"),
     ],
 )
 def test_rouge_bad_inputs(kwargs, name):

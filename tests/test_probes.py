@@ -4,6 +4,8 @@ Backend independent (run under KERAS_BACKEND=tensorflow, jax and torch): synthet
 models with hand-checkable outputs, and one tiny TextVAE (latent 2) fit for one epoch on 20 SNLI sentences.
 """
 
+from typing import ClassVar
+
 import keras
 import numpy as np
 import pytest
@@ -51,7 +53,7 @@ def xor(n=120, seed=0):
 class RecordingLogisticRegression(LogisticRegression):
     """Records the training labels of every fit (monkeypatched in place of scikit-learn's)."""
 
-    fits = []
+    fits: ClassVar[list] = []
 
     def fit(self, X, y, *args, **kwargs):
         RecordingLogisticRegression.fits.append(np.asarray(y).copy())
@@ -262,7 +264,7 @@ def test_agreement_with_custom_classifier():
 class StubInterpolator:
     """`interpolate` returns the same three sentences for every pair."""
 
-    sentences = ["a b c d", "a b c y", "w x y z"]
+    sentences: ClassVar[list] = ["a b c d", "a b c y", "w x y z"]
 
     def __init__(self):
         self.calls = []

@@ -128,7 +128,7 @@ def mutual_information(mean, log_var, seed=0, chunk_size=1024):
     mean, log_var = check_gaussians(mean, log_var)
     seed = check_seed(seed)
     chunk_size = check_int(chunk_size, "chunk_size")
-    n, d = mean.shape
+    d = mean.shape[1]
     neg_entropy = -0.5 * d * LOG_2PI - 0.5 * log_var.sum(axis=1) - 0.5 * d
     z = _sample_posteriors(mean, log_var, np.random.default_rng(seed))[0]
     log_qz = _MixtureLogDensity(mean, log_var)(z, chunk_size)

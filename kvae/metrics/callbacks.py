@@ -4,8 +4,8 @@
 import keras
 import numpy as np
 
-from kvae.metrics.evaluation import check_gaussian_posterior
 from kvae.checks import check_int, check_number, check_seed
+from kvae.metrics.evaluation import check_gaussian_posterior
 from kvae.metrics.latent import active_units, kl, mutual_information
 
 __all__ = ["LatentMetricsCallback"]

@@ -42,13 +42,13 @@ def get(identifier, seed=None, **kwargs):
 
 
 __all__ = [
+    "ELBO",
+    "IWAE",
     "OBJECTIVES",
     "Beta",
     "Capacity",
     "DensityGap",
-    "ELBO",
     "FreeBits",
-    "IWAE",
     "Objective",
     "Reconstruction",
     "density_gap",

@@ -43,7 +43,7 @@ def evaluate_probe(make_classifier, features, labels, seeds, test_size, train_fr
         predicted = model.predict(x[test])
         accuracies.append(float(accuracy_score(y[test], predicted)))
         f1s.append(float(f1_score(y[test], predicted, average="macro", zero_division=0)))
-        train_sizes.append(int(len(train)))
+        train_sizes.append(len(train))
     return {
         "accuracy_mean": float(np.mean(accuracies)),
         "accuracy_std": float(np.std(accuracies)),

@@ -7,7 +7,7 @@ import numpy as np
 
 def round_half_up(x):
     """Nearest integer to x >= 0, halves rounded up (the small epsilon absorbs float noise such as 0.3 * 10)."""
-    return int(math.floor(x + 0.5 + 1e-9))
+    return math.floor(x + 0.5 + 1e-9)
 
 
 def as_labels(labels, n, name="labels"):
