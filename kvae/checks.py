@@ -172,3 +172,16 @@ def check_gaussians(mean, log_var):
     if np.any(log_var < -700.0) or np.any(log_var > 700.0):
         raise ValueError("`log_var` must lie in [-700, 700] (exp(log_var) must be a positive float64).")
     return mean, log_var
+
+
+def deserialize(identifier, name):
+    """A serialised Keras config (a dict with `class_name`) -> the object; any other dict is refused with a
+    ValueError naming the argument (the plain `{"name": ..., **options}` form belongs to `kvae.create_model`)."""
+    import keras
+
+    if "class_name" not in identifier:
+        raise ValueError(
+            f"`{name}` given as a dict must be a serialised Keras config (with `class_name`) or, in "
+            f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
+        )
+    return keras.saving.deserialize_keras_object(identifier)

@@ -3,6 +3,7 @@ seed and metric trackers."""
 
 import keras
 
+from kvae.checks import deserialize
 from kvae.objectives import schedules
 from kvae.objectives.beta import Beta
 from kvae.objectives.capacity import Capacity
@@ -30,12 +31,7 @@ def get(identifier, seed=None, **kwargs):
     if isinstance(identifier, Objective):
         return identifier
     if isinstance(identifier, dict):
-        if "class_name" not in identifier:
-            raise ValueError(
-                f"`objective` given as a dict must be a serialised Keras config (with `class_name`) or, in "
-                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
-            )
-        return keras.saving.deserialize_keras_object(identifier)
+        return deserialize(identifier, "objective")
     if not isinstance(identifier, str) or identifier not in OBJECTIVES:
         raise ValueError(f"Unknown `objective` {identifier!r}; expected one of {sorted(OBJECTIVES)} or an Objective.")
     return OBJECTIVES[identifier](seed=seed, **kwargs)
