@@ -32,7 +32,7 @@ OTHER = BACKENDS[(BACKENDS.index(BACKEND) + 1) % len(BACKENDS)]  # switch_backen
 # Per example: files it writes to its output folder, and regular expressions its output must match.
 EXPECTED = {
     "image_vae.py": (
-        ["samples.png", "reconstructions.png"],
+        ["samples.png", "reconstructions.png", "interpolation.png"],
         [rf"test: rec {NUMBER}  KL {NUMBER}  -ELBO {NUMBER}  active units \d+/32"],
     ),
     "switch_backends.py": (

@@ -17,7 +17,9 @@ def add_parser(commands, parents):
     parser.add_argument("--n", type=positive_int, default=10, help="how many (default 10)")
     parser.add_argument("--method", choices=("greedy", "beam", "sample"), default="greedy", help="text decoding")
     parser.add_argument("--temperature", type=positive_float, default=1.0, help="of --method sample")
-    parser.add_argument("--out", help="text: also write the sentences here; image: the PNG (default FOLDER/samples.png)")
+    parser.add_argument(
+        "--out", help="text: also write the sentences here; image: the PNG (default FOLDER/samples.png)"
+    )
     parser.set_defaults(run=run)
 
 

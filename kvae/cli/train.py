@@ -250,7 +250,8 @@ def run(args):
     callbacks.append(NaNGuard(checkpoint=str(folder / "model.keras"), raise_error=True, verbose=False))
     if not args.quiet:
         print(
-            f"kvae: training {_article(type(model).__name__)} {type(model).__name__} on {len(train)} examples ({len(test)} held out), "
+            f"kvae: training {_article(type(model).__name__)} {type(model).__name__} on {len(train)} examples "
+            f"({len(test)} held out), "
             f"backend {keras.backend.backend()}, output in {folder}",
             flush=True,
         )
