@@ -1,8 +1,6 @@
 """Objectives: serialisable layers mapping model outputs to the loss (rec + reg), each owning its schedule step,
 seed and metric trackers."""
 
-import keras
-
 from kvae.checks import deserialize
 from kvae.objectives import schedules
 from kvae.objectives.beta import Beta

@@ -1,7 +1,5 @@
 """Posterior samplers q(z|x), every one a `Posterior`: encoder features -> `z_mean`, `z_log_var`, sampled `z`."""
 
-import keras
-
 from kvae.checks import deserialize
 from kvae.posteriors.batchnorm_gaussian import BatchNormGaussian
 from kvae.posteriors.delta_gaussian import DeltaGaussian
