@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-LOG_2PI = float(np.log(2.0 * np.pi))
+from kvae.distributions import LOG_2PI
 
 
 # ------------------------------------------------------------------------------------------------ tensors
