@@ -41,6 +41,8 @@ if requirement:
 # and restart the kernel (Colab: Runtime > Restart session). A KERAS_BACKEND already in the environment wins.
 BACKEND = "jax"  # @param ["jax", "tensorflow", "torch"]
 os.environ.setdefault("KERAS_BACKEND", BACKEND)
+if os.environ["KERAS_BACKEND"] != BACKEND:
+    print(f"KERAS_BACKEND={{os.environ['KERAS_BACKEND']}} is set in the environment: it wins over BACKEND = {{BACKEND!r}}")
 
 import kvae  # noqa: E402 (after KERAS_BACKEND; before keras, so that TensorFlow's start-up logs are filtered)
 
