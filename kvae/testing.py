@@ -38,6 +38,31 @@ def tensor(x, dtype="float32"):
     return ops.convert_to_tensor(np.asarray(x, dtype=dtype))
 
 
+def gradients_of(layer, loss):
+    """Gradients of `loss()` (a closure calling `layer`) with respect to `layer.trainable_weights`, as NumPy arrays,
+    on any backend (TensorFlow's tape, PyTorch's autograd, `jax.grad` through a `keras.StatelessScope`)."""
+    backend = keras.backend.backend()
+    weights = layer.trainable_weights
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = loss()
+        return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(value, [w.value for w in weights])]
+    if backend == "torch":
+        for w in weights:
+            w.value.grad = None
+        loss().backward()
+        return [w.value.grad.detach().cpu().numpy().copy() for w in weights]
+    import jax
+
+    def pure(values):
+        with keras.StatelessScope(state_mapping=list(zip(weights, values))):
+            return loss()
+
+    return [np.asarray(g) for g in jax.grad(pure)([w.value for w in weights])]
+
+
 # ------------------------------------------------------------------------------------ NumPy references
 def np_kl(mean, log_var):
     """KL(N(mean, exp(log_var)) || N(0, 1)) per unit, in float64: 0.5 (mean^2 + exp(log_var) - log_var - 1)."""
