@@ -69,9 +69,9 @@ if not _startup.command_line_start():
 
 __all__ = [
     "AE",
+    "VAE",
     "ImageVAE",
     "TextVAE",
-    "VAE",
     "backend",
     "callbacks",
     "create_model",

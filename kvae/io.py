@@ -113,7 +113,6 @@ def load_model(path, **kwargs):
             ) from None
         if "config.json" not in names:
             raise ValueError(
-                f"`path` {path!r} is not a .keras model file (a zip archive without config.json: "
-                f"{sorted(names)[:5]})."
+                f"`path` {path!r} is not a .keras model file (a zip archive without config.json: {sorted(names)[:5]})."
             )
     return keras.saving.load_model(path, **kwargs)

@@ -94,9 +94,8 @@ def keras_backend():
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        with open(os.path.join(home, "keras.json"), encoding="utf-8") as f:
-            return json.load(f).get("backend") or "tensorflow"
+    with contextlib.suppress(OSError, ValueError, AttributeError), open(os.path.join(home, "keras.json")) as f:
+        return json.load(f).get("backend") or "tensorflow"
     return "tensorflow"
 
 

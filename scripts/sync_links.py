@@ -21,7 +21,7 @@ START, END = "<!-- colab-links:start -->", "<!-- colab-links:end -->"
 INSTALL_START, INSTALL_END = "<!-- install:start -->", "<!-- install:end -->"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
-SETUP_CELL = '''# Set-up, run first (Colab, any fresh environment): install keras-vae, choose the Keras backend, import.
+SETUP_CELL = """# Set-up, run first (Colab, any fresh environment): install keras-vae, choose the Keras backend, import.
 import importlib.metadata
 import os
 import subprocess
@@ -48,7 +48,7 @@ import kvae  # noqa: E402 (after KERAS_BACKEND; before keras, so that TensorFlow
 
 import keras  # noqa: E402, I001
 
-print(f"keras-vae {{kvae.__version__}}, Keras {{keras.__version__}}, backend {{keras.backend.backend()}}")'''
+print(f"keras-vae {{kvae.__version__}}, Keras {{keras.__version__}}, backend {{keras.backend.backend()}}")"""
 
 
 def repository_url():

@@ -1304,12 +1304,27 @@ def _zip_without_config(path):
 
 
 LOAD_MODEL = [
-    row("io.load_model", "a text file named .keras", lambda d: kvae.io.load_model(write(d / "m.keras", b"hi")),
-        ValueError, r"not a \.keras model file.*not a zip archive"),
-    row("io.load_model", "a .txt file", lambda d: kvae.io.load_model(write(d / "notes.txt", b"hi")),
-        ValueError, r"not a \.keras model file.*'\.txt'"),
-    row("io.load_model", "a zip without config.json", lambda d: kvae.io.load_model(_zip_without_config(d / "z.keras")),
-        ValueError, r"not a \.keras model file.*without config\.json"),
+    row(
+        "io.load_model",
+        "a text file named .keras",
+        lambda d: kvae.io.load_model(write(d / "m.keras", b"hi")),
+        ValueError,
+        r"not a \.keras model file.*not a zip archive",
+    ),
+    row(
+        "io.load_model",
+        "a .txt file",
+        lambda d: kvae.io.load_model(write(d / "notes.txt", b"hi")),
+        ValueError,
+        r"not a \.keras model file.*'\.txt'",
+    ),
+    row(
+        "io.load_model",
+        "a zip without config.json",
+        lambda d: kvae.io.load_model(_zip_without_config(d / "z.keras")),
+        ValueError,
+        r"not a \.keras model file.*without config\.json",
+    ),
     row("io.load_model", "a folder", lambda d: kvae.io.load_model(d), ValueError, r"folder, not a \.keras model file"),
     row("io.load_model", "a missing file", lambda d: kvae.io.load_model(d / "nope.keras"), FileNotFoundError, "nope"),
     row("io.load_model", "path=3", lambda d: kvae.io.load_model(3), TypeError, "path"),
@@ -1331,10 +1346,20 @@ SINGLE_IMAGE = [
     row("ImageVAE.encode", "one image", lambda m, x: m.encode(x[0]), ValueError, r"one image.*`x\[None\]`"),
     row("ImageVAE.fit", "one image", lambda m, x: m.fit(x[0]), ValueError, r"one image.*`x\[None\]`"),
     row("ImageVAE.reconstruct", "one image", lambda m, x: m.reconstruct(x[0]), ValueError, r"`x\[None\]`"),
-    row("ImageVAE.interpolate", "a batch as a", lambda m, x: m.interpolate(x[:2], x[1]), ValueError,
-        r"`a` must be one image of shape \(28, 28\)"),
-    row("ImageVAE.interpolate", "32x32 b", lambda m, x: m.interpolate(x[0], images(1, 32)[0]), ValueError,
-        r"`b` must be one image"),
+    row(
+        "ImageVAE.interpolate",
+        "a batch as a",
+        lambda m, x: m.interpolate(x[:2], x[1]),
+        ValueError,
+        r"`a` must be one image of shape \(28, 28\)",
+    ),
+    row(
+        "ImageVAE.interpolate",
+        "32x32 b",
+        lambda m, x: m.interpolate(x[0], images(1, 32)[0]),
+        ValueError,
+        r"`b` must be one image",
+    ),
     row("ImageVAE.interpolate", "steps=1", lambda m, x: m.interpolate(x[0], x[1], steps=1), ValueError, "steps"),
     row("ImageVAE.generate", "n=0", lambda m, x: m.generate(0), ValueError, "`n`"),
 ]
@@ -1355,7 +1380,7 @@ def test_offline_fashion_mnist_names_the_bundled_sample(tmp_path, monkeypatch, c
     module = sys.modules["kvae.datasets.fashion_mnist"]  # the attribute of that name is the function
 
     def offline():
-        raise Exception("URL fetch failure: no network")
+        raise ConnectionError("URL fetch failure: no network")
 
     monkeypatch.delenv("KVAE_DATA", raising=False)
     monkeypatch.setattr(module, "DEBIAN_DIR", tmp_path / "no-debian-data")

@@ -351,8 +351,21 @@ def test_train_image_reads_a_folder_of_images(tmp_path, capsys):
     x = read_examples("image", str(color), image_size=(12, 10), color_mode="rgb")
     assert x.shape == (20, 12, 10, 3) and x.dtype == np.uint8 and x.max() > 128
     tiny = ["--latent-dim", "2", "--hidden-dim", "8", "--epochs", "1", "--quiet", "--batch-size", "9"]
-    code, _, _ = run(capsys, "train", "image", "--data", color, "--image-size", 8, 6, "--color-mode", "rgb", *tiny,
-                     "--out", tmp_path / "run")
+    code, _, _ = run(
+        capsys,
+        "train",
+        "image",
+        "--data",
+        color,
+        "--image-size",
+        8,
+        6,
+        "--color-mode",
+        "rgb",
+        *tiny,
+        "--out",
+        tmp_path / "run",
+    )
     assert code == 0
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert model.image_shape == (8, 6, 3)

@@ -126,8 +126,9 @@ def test_setup_cells_and_colab_links_follow_pyproject():
     script = EXAMPLES.parent / "scripts" / "sync_links.py"
     run = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    url = re.search(r'^Repository = "(https://github\.com/[^"]+)"', (EXAMPLES.parent / "pyproject.toml").read_text(),
-                    re.MULTILINE).group(1)
+    url = re.search(
+        r'^Repository = "(https://github\.com/[^"]+)"', (EXAMPLES.parent / "pyproject.toml").read_text(), re.MULTILINE
+    ).group(1)
     owner_name = url.removeprefix("https://github.com/")
     for page in (EXAMPLES.parent / "README.md", EXAMPLES / "README.md"):
         links = re.findall(r"https://colab\.research\.google\.com/github/([^)\s]+)", page.read_text())

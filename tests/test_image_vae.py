@@ -151,7 +151,9 @@ def test_channel_axis_images(images):
     x, _ = images
     x4 = x[:64, :, :, None]
     model = small_vae(seed=0)
-    out = model(ops.convert_to_tensor(x4[:3]))  # the first call builds the model from the data (training: the dict test)
+    out = model(
+        ops.convert_to_tensor(x4[:3])
+    )  # the first call builds the model from the data (training: the dict test)
     assert model.image_shape == (28, 28, 1)
     assert tuple(out["logits"].shape) == (3, 28, 28, 1)
     assert model.encode(x4[:3]).shape == (3, LATENT)
@@ -215,7 +217,9 @@ def test_tfds_style_dict_dataset(images):
 def test_custom_input_key(images):
     x, y = images
     model = small_vae(input_key="pixels", image_shape=(28, 28), seed=0)
-    np.testing.assert_allclose(model.encode({"pixels": x[:5], "label": y[:5]}), model.encode(x[:5]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.encode({"pixels": x[:5], "label": y[:5]}), model.encode(x[:5]), rtol=1e-5, atol=1e-6
+    )
     with pytest.raises(ValueError, match="pixels"):
         model.encode({"image": x[:5]})
 
@@ -307,7 +311,10 @@ def test_save_load_roundtrip(trained, images, tmp_path):
     assert loaded.image_shape == (28, 28)
     np.testing.assert_allclose(loaded.encode(x[:16]), model.encode(x[:16]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
-        loaded.encode(x[:16], return_log_var=True)[1], model.encode(x[:16], return_log_var=True)[1], rtol=1e-5, atol=1e-6
+        loaded.encode(x[:16], return_log_var=True)[1],
+        model.encode(x[:16], return_log_var=True)[1],
+        rtol=1e-5,
+        atol=1e-6,
     )
     z = np.random.default_rng(1).normal(size=(3, LATENT)).astype("float32")
     np.testing.assert_allclose(loaded.decode(z), model.decode(z), rtol=1e-5, atol=1e-6)

@@ -141,16 +141,22 @@ class ImageVAE(VAE):
                 f"for a single image pass `{name}[None]` (a batch of one)."
             )
         if x.ndim not in (3, 4) or x.shape[0] == 0:
-            raise ValueError(f"`{name}` must be a non-empty array of images (N, H, W) or (N, H, W, C), got shape {x.shape}.")
+            raise ValueError(
+                f"`{name}` must be a non-empty array of images (N, H, W) or (N, H, W, C), got shape {x.shape}."
+            )
         if self.image_shape is not None and tuple(x.shape[1:]) != self.image_shape:
-            raise ValueError(f"`{name}` has images of shape {tuple(x.shape[1:])}, the model expects {self.image_shape}.")
+            raise ValueError(
+                f"`{name}` has images of shape {tuple(x.shape[1:])}, the model expects {self.image_shape}."
+            )
         if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
             raise ValueError(f"`{name}` must hold uint8 or float pixels, got dtype {x.dtype}.")
         if np.issubdtype(x.dtype, np.floating):
             if not np.all(np.isfinite(x)):
                 raise ValueError(f"`{name}` contains NaN or infinite pixels.")
             if x.min() < 0 or x.max() > 1:
-                raise ValueError(f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}].")
+                raise ValueError(
+                    f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}]."
+                )
         elif x.min() < 0 or x.max() > 255:
             raise ValueError(f"`{name}` integer pixels must lie in [0, 255], got [{x.min()}, {x.max()}].")
 
