@@ -5,7 +5,7 @@ independent of the Keras backend; `log_likelihood`, `evaluate_latent` and
 `LatentMetricsCallback` run a model (any backend).
 """
 
-from kvae.metrics.callbacks import LatentMetricsCallback
+from kvae.callbacks import LatentMetricsCallback
 from kvae.metrics.evaluation import evaluate_latent
 from kvae.metrics.latent import (
     active_units,
