@@ -1,6 +1,6 @@
-"""The shared harness (`kvae.testing.run_layer_test`, `run_model_saving_test`) over every registered posterior,
-prior and objective and every encoder and decoder: config round trip, eager call with output shapes, symbolic call,
-`.keras` save and reload (see kvae/testing.py for what each check covers)."""
+"""The shared harness (`kvae.testing.run_layer_test`, `run_model_saving_test`) over every name that
+`kvae.list_posteriors/list_priors/list_objectives/list_models` returns and every encoder and decoder: config round
+trip, eager call with output shapes, symbolic call, `.keras` save and reload (see kvae/testing.py)."""
 
 import numpy as np
 import pytest
@@ -114,3 +114,33 @@ def test_every_network_is_covered():
 def test_network(name, tmp_path):
     make, inputs, call_kwargs, shape = NETWORKS[name]
     run_layer_test(make(), inputs, call_kwargs=call_kwargs, expected_shapes=shape, tmp_path=tmp_path, atol=1e-5)
+
+
+def make_model(name):
+    """A tiny model of every name `kvae.list_models()` returns, on 8x8 images or a few sentences."""
+    if name == "vae":
+        return kvae.create_model(
+            "vae",
+            encoder=encoders.MLPEncoder(hidden_dims=(8,)),
+            decoder=decoders.MLPDecoder((8, 8), hidden_dims=(8,)),
+            latent_dim=D,
+            seed=0,
+        )
+    if name == "text_vae":
+        return kvae.create_model(name, latent_dim=D, embedding_dim=4, hidden_dim=6, seed=0)
+    return kvae.create_model(name, latent_dim=D, hidden_dims=(8,), seed=0)
+
+
+def test_every_model_name_is_covered():
+    assert kvae.list_models() == ["ae", "image_vae", "text_vae", "vae"]
+
+
+@pytest.mark.parametrize("name", kvae.list_models())
+def test_model(name, tmp_path):
+    model = make_model(name)
+    x = ["a dog runs", "the cat sleeps", "a man plays", "two kids play"] if name == "text_vae" else IMAGES
+    history = model.fit(x, epochs=1, batch_size=4, verbose=0).history
+    assert np.isfinite(history["loss"][-1])
+    loaded = run_model_saving_test(model, x, tmp_path)  # class, config and encodings
+    mean, log_var = loaded.encode(x, return_log_var=True)
+    assert mean.shape == log_var.shape == (len(x), D)
