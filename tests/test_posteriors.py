@@ -349,3 +349,18 @@ def test_capabilities_replace_class_checks():
     # a prior must state the contract: a plain layer is refused with the base class named
     with pytest.raises(ValueError, match="kvae.priors.Prior"):
         kvae.priors.get(keras.layers.Dense(2))
+
+
+def test_posteriors_and_priors_do_not_import_each_other():
+    """Both take their maths from kvae.distributions (the layering of issue 16)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(kvae.__file__).parent
+    for package, other in (("posteriors", "kvae.priors"), ("priors", "kvae.posteriors")):
+        for path in (root / package).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom):
+                    assert not (node.module or "").startswith(other), (path.name, node.module)
+                elif isinstance(node, ast.Import):
+                    assert not any(alias.name.startswith(other) for alias in node.names), path.name

@@ -6,6 +6,8 @@ import math
 import keras
 from keras import ops
 
+from kvae.distributions.gaussian import LOG_2PI
+
 
 def log_sphere_area(dim):
     """log A_D of the unit hypersphere S^{D-1} in R^D: A_D = 2 pi^{D/2} / Gamma(D/2) (A_2 = 2 pi, A_3 = 4 pi)."""
@@ -59,7 +61,7 @@ def vmf_log_normalizer(dim, kappa):
     """log C_D(kappa) = (D/2 - 1) log kappa - (D/2) log(2 pi) - log I_{D/2-1}(kappa), the log normaliser of the
     vMF density C_D(kappa) exp(kappa mu.z) on S^{D-1} (w.r.t. the surface measure)."""
     nu = 0.5 * dim - 1.0
-    return nu * math.log(kappa) - 0.5 * dim * math.log(2.0 * math.pi) - log_bessel_iv(nu, kappa)
+    return nu * math.log(kappa) - 0.5 * dim * LOG_2PI - log_bessel_iv(nu, kappa)
 
 
 def vmf_mean_resultant_length(dim, kappa):
