@@ -25,6 +25,7 @@ from kvae.distributions.sphere import (
     uniform_directions,
     vmf_log_normalizer,
     vmf_mean_resultant_length,
+    vmf_sample_w,
     vmf_uniform_kl,
 )
 
@@ -44,5 +45,6 @@ __all__ = [
     "uniform_directions",
     "vmf_log_normalizer",
     "vmf_mean_resultant_length",
+    "vmf_sample_w",
     "vmf_uniform_kl",
 ]

@@ -12,6 +12,7 @@ from kvae.distributions.sphere import (  # noqa: F401  (log_bessel_iv re-exporte
     normalize,
     vmf_log_normalizer,
     vmf_mean_resultant_length,
+    vmf_sample_w,
     vmf_uniform_kl,
 )
 from kvae.posteriors.posterior import Posterior
@@ -66,8 +67,6 @@ class VonMisesFisher(Posterior):
         self.log_normalizer = vmf_log_normalizer(latent_dim, self.kappa)
         self.mean_resultant_length = vmf_mean_resultant_length(latent_dim, self.kappa)
         self.uniform_kl = vmf_uniform_kl(latent_dim, self.kappa)
-        m = latent_dim - 1.0
-        self._b = m / (2.0 * self.kappa + math.sqrt(4.0 * self.kappa**2 + m**2))  # Wood's b, stable form
 
     def build(self, input_shape):
         self.mean_dense.build(input_shape)
@@ -77,50 +76,6 @@ class VonMisesFisher(Posterior):
         raw = self.mean_dense(features)
         mean = raw * ops.rsqrt(ops.maximum(ops.sum(ops.square(raw), axis=-1, keepdims=True), 1e-12))
         return mean, ops.zeros_like(mean) - math.log(self.kappa)
-
-    def _sample_w(self, lead_shape, dtype, seed):
-        """Wood's rejection sampler for w = mu.z: returns w and sqrt(1 - w^2), both lead_shape + (1,).
-
-        Proposal: w = (1 - (1 + b) Z) / (1 - (1 - b) Z), Z ~ Beta((D-1)/2, (D-1)/2); accept when
-        kappa w + (D-1) log(1 - x0 w) - c >= log U, x0 = (1-b)/(1+b), c = kappa x0 + (D-1) log(1 - x0^2), U ~ U(0, 1).
-        Written with den = 1 - (1 - b) Z, 1 - w = 2 b Z / den, 1 + w = 2 (1 - Z) / den and
-        1 - x0 w = (1 - x0^2)(1 + b) / (2 den), so that no step cancels catastrophically for large kappa.
-
-        The symmetric Beta draws use uniforms only (Ulrich, 1984; Devroye, 1986, IX.4): with U1, U2 ~ U(0, 1),
-        q = U1^{2/(D-2)} (0 for D = 2), r^2 = 1 - q, s = r cos(2 pi U2), Z = (1 + s) / 2 ~ Beta((D-1)/2, (D-1)/2);
-        min(Z, 1 - Z) = (q + r^2 sin^2(2 pi U2)) / (2 (1 + |s|)) keeps the small side exact. (Uniforms instead of
-        `keras.random.beta`, whose gamma-based sampler is orders of magnitude slower on JAX/CPU.)
-        """
-        m, b, kappa = self.latent_dim - 1.0, self._b, self.kappa
-        shape = tuple(lead_shape) + (3, self.proposals)
-        uniforms = keras.random.uniform(shape, dtype=dtype, seed=seed)
-        log_u1 = ops.log1p(-uniforms[..., 0, :])  # log of a U(0, 1] draw: never log(0)
-        angle = (2.0 * math.pi) * uniforms[..., 1, :]
-        log_u = ops.log1p(-uniforms[..., 2, :])
-        if self.latent_dim == 2:  # Beta(1/2, 1/2): r = 1
-            q, r_sq = ops.zeros_like(log_u1), ops.ones_like(log_u1)
-        else:
-            scaled = log_u1 * (2.0 / (m - 1.0))
-            q, r_sq = ops.exp(scaled), -ops.expm1(scaled)
-        s = ops.sqrt(r_sq) * ops.cos(angle)
-        big = 1.0 + ops.abs(s)
-        small = (q + r_sq * ops.square(ops.sin(angle))) / big
-        negative = s < 0
-        z = 0.5 * ops.where(negative, small, big)  # Z
-        z_c = 0.5 * ops.where(negative, big, small)  # 1 - Z
-        den = z_c + b * z
-        log_ratio = kappa * (2.0 * b / (1.0 + b) - 2.0 * b * z / den) + m * ops.log((1.0 + b) / (2.0 * den))
-        accept = log_ratio >= log_u
-        first = ops.logical_and(accept, ops.cumsum(ops.cast(accept, "int32"), axis=-1) == 1)
-        none = ops.logical_not(ops.any(accept, axis=-1, keepdims=True))
-        is_last = ops.arange(self.proposals) == self.proposals - 1
-        pick = ops.logical_or(first, ops.logical_and(none, is_last))
-        w = 1.0 - 2.0 * b * z / den
-        radius = 2.0 * ops.sqrt(b * z * z_c) / den  # sqrt(1 - w^2) = sqrt((1 - w)(1 + w))
-        zero = ops.zeros_like(w)
-        w = ops.sum(ops.where(pick, w, zero), axis=-1, keepdims=True)
-        radius = ops.sum(ops.where(pick, radius, zero), axis=-1, keepdims=True)
-        return ops.stop_gradient(w), ops.stop_gradient(radius)
 
     def sample(self, mean, log_var, num_samples=None, seed=None):
         """Exact samples from vMF(mean, kappa): (B, D), or (k, B, D) with `num_samples=k`.
@@ -133,7 +88,7 @@ class VonMisesFisher(Posterior):
         lead = tuple(ops.shape(mean)[:-1])
         if num_samples is not None:
             lead = (num_samples,) + lead
-        w, radius = self._sample_w(lead, dtype, seed)
+        w, radius = vmf_sample_w(lead, self.latent_dim, self.kappa, seed, dtype=dtype, proposals=self.proposals)
         v = keras.random.normal(lead + (self.latent_dim - 1,), dtype=dtype, seed=seed)
         z = ops.concatenate([w, radius * normalize(v)], axis=-1)  # vMF(e1, kappa)
         return householder_rotate(z, mean)  # vMF(mean, kappa)
