@@ -406,3 +406,46 @@ def test_text_vae_log_likelihood_and_perplexity_match_a_numpy_reference():
     assert real.sum() == sum(len(s.split()) + 1 for s in texts)
     assert result["log_likelihood"] == pytest.approx(want.mean(), abs=1e-3)
     assert result["perplexity"] == pytest.approx(math.exp(-want.sum() / real.sum()), rel=1e-4)
+
+
+def test_log_likelihood_through_model_methods_gives_the_same_numbers(monkeypatch):
+    """The model methods `log_likelihood` calls (`likelihood_inputs`, `log_px_given_z`), defined as the model classes
+    are to define them (bodies in kvae.likelihoods), give the numbers of the transitional path."""
+    from kvae import likelihoods
+    from kvae.models import VAE, ImageVAE, TextVAE
+
+    keras.utils.set_random_seed(3)
+    text = kvae.TextVAE(latent_dim=2, embedding_dim=4, hidden_dim=6, seed=0)
+    text.fit(SENTENCES[:8], epochs=1, batch_size=4, verbose=0)
+    x = binary_images(8, seed=1)
+    image = kvae.ImageVAE(latent_dim=2, hidden_dims=(8,), seed=0)
+    image.fit(x, epochs=1, batch_size=4, verbose=0)
+    cases = [(text, SENTENCES[:8]), (image, x), (image, {"image": x})]
+    before = [log_likelihood(model, data, samples=3, batch_size=4, seed=1) for model, data in cases]
+
+    def image_px(self, x, z):
+        return likelihoods.decoder_log_likelihood(self, x, z, int(np.prod(np.shape(x)[1:])))
+
+    def text_px(self, x, z):
+        return likelihoods.decoder_log_likelihood(self, x, z, (np.shape(x)[1] - 1) * self.tokenizer.vocabulary_size)
+
+    monkeypatch.setattr(VAE, "log_px_given_z", image_px, raising=False)
+    monkeypatch.setattr(VAE, "likelihood_inputs", lambda self, b: likelihoods.array_inputs(b), raising=False)
+    monkeypatch.setattr(
+        ImageVAE,
+        "likelihood_inputs",
+        lambda self, b: likelihoods.array_inputs(b, self.input_key, len(self.image_shape)),
+        raising=False,
+    )
+    monkeypatch.setattr(TextVAE, "log_px_given_z", text_px, raising=False)
+    monkeypatch.setattr(
+        TextVAE,
+        "likelihood_inputs",
+        lambda self, b: likelihoods.text_inputs(self.texts_to_ids, self.tokenizer.pad_id, b),
+        raising=False,
+    )
+    after = [log_likelihood(model, data, samples=3, batch_size=4, seed=1) for model, data in cases]
+    for a, b in zip(before, after):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert b[key] == pytest.approx(a[key], rel=1e-6), key
