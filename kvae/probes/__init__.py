@@ -8,14 +8,9 @@ reconstruct them (`imputation`), check that a text classifier agrees on original
 backend.
 """
 
-from kvae.probes.agreement_score import agreement
-from kvae.probes.deletion import delete_words
-from kvae.probes.encoded import probe
-from kvae.probes.linear import linear_probe
-from kvae.probes.mlp import mlp_probe
+from kvae.probes.classifier import linear_probe, mlp_probe, probe
 from kvae.probes.smoothness import interpolation_smoothness
-from kvae.probes.truncation import truncate_words
-from kvae.probes.word_imputation import imputation
+from kvae.probes.text import agreement, delete_words, imputation, truncate_words
 
 __all__ = [
     "agreement",
