@@ -378,3 +378,31 @@ def test_train_image_reads_a_folder_of_images(tmp_path, capsys):
     assert code == 1 and "a folder without images" in error_line(err)
     code, _, err = run(capsys, "train", "text", "--image-size", 8, 8, "--out", tmp_path / "o")
     assert code == 2 and "apply to image models" in error_line(err)
+
+
+def test_only_the_kvae_command_starts_lazily(monkeypatch):
+    """`import kvae` defers its submodules only for the console script `kvae` and `python -m kvae` (so that `kvae
+    --help` needs no Keras); everywhere else it imports the whole API (every class registered with Keras)."""
+    from kvae import startup
+
+    cases = [
+        ("/venv/bin/kvae", ["/venv/bin/python", "/venv/bin/kvae", "--help"], True),
+        ("-m", ["python", "-m", "kvae", "--help"], True),
+        ("-m", ["python", "-X", "importtime", "-mkvae.cli"], True),
+        ("-m", ["python", "-m", "kvae_other"], False),
+        ("/venv/lib/pytest/__main__.py", ["python", "-m", "pytest"], False),
+        ("-c", ["python", "-c", "import kvae"], False),
+        ("/venv/lib/ipykernel_launcher.py", ["python", "-m", "ipykernel_launcher"], False),
+    ]
+    for argv0, original, expected in cases:
+        monkeypatch.setattr(sys, "argv", [argv0])
+        monkeypatch.setattr(sys, "orig_argv", original)
+        assert startup.command_line_start() is expected, (argv0, original)
+
+
+def test_demo_takes_the_global_options_before_it():
+    from kvae.cli import _demo_arguments
+
+    assert _demo_arguments(["--quiet", "--debug", "demo", "--epochs", "1"]) == ["--epochs", "1"]
+    assert _demo_arguments(["demo"]) == []
+    assert _demo_arguments(["train", "text", "demo"]) is None and _demo_arguments(["--quiet"]) is None
