@@ -19,7 +19,7 @@ PRESETS = {
     # The density-gap paper's text configuration.
     "density_gap": {"embedding_dim": 128, "hidden_dim": 512, "latent_dim": 32},
 }
-DECODING = ("greedy", "beam", "sample")
+DECODING = ("greedy", "beam", "sample", "top_k", "top_p")
 DECODERS = ("lstm", "skip")
 
 
@@ -204,8 +204,11 @@ class TextVAE(VAE):
     def _texts(self, x, name):
         """The sentences in `x` (list of str or a tf.data.Dataset of scalar strings), or None if `x` holds ids
         (arrays, datasets of id batches, and generators / `PyDataset`s, which must yield padded id batches)."""
-        if isinstance(x, str):
-            return [x]
+        if isinstance(x, (str, bytes)):
+            raise ValueError(
+                f"`{name}` is a single string ({_preview(x)}); pass a list of sentences (`[{name}]` for one "
+                "sentence), or read a file of sentences with `kvae.datasets.text_lines(path)`."
+            )
         if is_stream(x):
             return None
         if isinstance(x, dict):
@@ -291,7 +294,14 @@ class TextVAE(VAE):
             self.tokenizer.build_vocabulary(texts)
             self._make_networks()
         return self.tokenizer.make_dataset(
-            texts, batch_size=batch_size, shuffle=shuffle, seed=self.seed, bucket=self.bucket and shuffle
+            texts,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+            bucket=self.bucket and shuffle,
+            # Compiled steps (JAX, XLA) trace once per shape: a few lengths (multiples of 8). Eager PyTorch and
+            # TensorFlow graphs (a dynamic length axis) take each batch at its exact length.
+            pad_to_multiple_of=8 if self.jit_compile else 1,
         )
 
     def check_inputs(self, x, name):
@@ -311,6 +321,7 @@ class TextVAE(VAE):
         data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True)
         if validation_data is not None:
             validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")
+        self.objective.plan(_planned_steps(data, batch_size or 32, kwargs))
         if data is not x or is_batched(x):
             return super().fit(data, validation_data=validation_data, shuffle=False, **kwargs)
         return super().fit(data, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle, **kwargs)
@@ -352,27 +363,34 @@ class TextVAE(VAE):
             return super().encode(texts, return_log_var=return_log_var, batch_size=batch_size)
         return super().encode(self.texts_to_ids(texts), return_log_var=return_log_var, batch_size=batch_size)
 
-    def decode(self, z, method="greedy", max_length=None, num_beams=4, temperature=1.0, seed=None):
-        """Sentences decoded from latent codes `z` (N, D), as a list of str.
+    def decode(self, z, method="greedy", max_length=None, num_beams=4, temperature=1.0, k=10, p=0.9, seed=None):
+        """Sentences decoded from latent codes `z` (N, D), as a list of str, through keras-hub's samplers.
 
         Args:
-            method: "greedy" (the papers' choice), "beam" (keras-hub `BeamSampler` with `num_beams`) or "sample"
-                (keras-hub `RandomSampler` at `temperature`, seeded by `seed`).
+            method: "greedy" (the papers' choice for reconstructions), "beam" (`BeamSampler`, `num_beams`),
+                "sample" (`RandomSampler`: the full softmax at `temperature`), "top_k" (`TopKSampler`, the `k` most
+                likely words) or "top_p" (`TopPSampler`, nucleus sampling: the smallest set of words whose
+                probability reaches `p`).
             max_length: maximum words per sentence (default: the model's `max_length`); decoding stops at `<eos>`.
+            temperature: softmax temperature of the sampling methods.
+            k, p: of "top_k" and "top_p".
+            seed: seed of the sampling methods (None: a fresh draw each call).
         """
         self._require_vocabulary()
-        self._check_decoding(method, max_length, num_beams, temperature, seed)
+        self._check_decoding(method, max_length, num_beams, temperature, k, p, seed)
         max_length = max_length or self.tokenizer.max_length or 64
         z = ops.convert_to_tensor(self.check_latent(z))
         import keras_hub
 
         tok = self.tokenizer
-        if method == "greedy":
-            sampler = keras_hub.samplers.GreedySampler()
-        elif method == "beam":
-            sampler = keras_hub.samplers.BeamSampler(num_beams=num_beams)
-        else:
-            sampler = keras_hub.samplers.RandomSampler(temperature=temperature, seed=seed)
+        samplers = keras_hub.samplers
+        sampler = {
+            "greedy": lambda: samplers.GreedySampler(),
+            "beam": lambda: samplers.BeamSampler(num_beams=num_beams),
+            "sample": lambda: samplers.RandomSampler(temperature=temperature, seed=seed),
+            "top_k": lambda: samplers.TopKSampler(k=k, temperature=temperature, seed=seed),
+            "top_p": lambda: samplers.TopPSampler(p=p, temperature=temperature, seed=seed),
+        }[method]()
         n = z.shape[0]
         prompt = np.full((n, max_length + 1), tok.pad_id, dtype="int32")
         prompt[:, 0] = tok.bos_id
@@ -397,27 +415,33 @@ class TextVAE(VAE):
         return tok.ids_to_texts(ops.convert_to_numpy(ids))
 
     @staticmethod
-    def _check_decoding(method="greedy", max_length=None, num_beams=4, temperature=1.0, seed=None):
+    def _check_decoding(method="greedy", max_length=None, num_beams=4, temperature=1.0, k=10, p=0.9, seed=None):
         """The `decode` options, checked before any work (`reconstruct`, `generate` and `interpolate` call it first)."""
         check_choice(method, "method", DECODING)
         check_int(max_length, "max_length", allow_none=True)
         check_int(num_beams, "num_beams")
         check_number(temperature, "temperature", low=0, low_open=True)
+        check_int(k, "k")
+        check_number(p, "p", low=0, high=1, low_open=True)
         check_seed(seed)
 
     def reconstruct(self, texts, **decode_kwargs):
-        """Decode the posterior means of `texts` (greedy by default, as in the papers)."""
+        """Decode the posterior means of `texts`: greedy by default, as in the papers (`method="beam"` for beam
+        search; see `decode`)."""
         self._check_decoding(**decode_kwargs)
         return self.decode(self.encode(texts), **decode_kwargs)
 
-    def generate(self, n, **decode_kwargs):
-        """`n` sentences decoded from prior samples."""
+    def generate(self, n, method="top_p", **decode_kwargs):
+        """`n` sentences decoded from prior samples z ~ p(z), by nucleus sampling (`method="top_p"`, p=0.9) by
+        default: greedy decoding from the prior tends to one sentence for many z. Any `decode` option applies."""
         n = check_int(n, "n")
-        self._check_decoding(**decode_kwargs)
-        return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)), **decode_kwargs)
+        self._check_decoding(method, **decode_kwargs)
+        z = ops.convert_to_numpy(self.prior.sample(n, self.latent_dim))
+        return self.decode(z, method=method, **decode_kwargs)
 
-    def sample(self, n):
-        return self.generate(n)
+    def sample(self, n, **decode_kwargs):
+        """Alias of `generate`."""
+        return self.generate(n, **decode_kwargs)
 
     def interpolate(self, text_a, text_b, steps=11, **decode_kwargs):
         """Decode `steps` points on the line between the posterior means of two sentences (both ends included)."""
@@ -448,6 +472,29 @@ class TextVAE(VAE):
             }
         )
         return config
+
+
+def _planned_steps(data, batch_size, fit_kwargs):
+    """The number of training steps `fit(data, **fit_kwargs)` will run, or None when it cannot be known (a
+    generator, a dataset of unknown length without `steps_per_epoch`)."""
+    epochs = fit_kwargs.get("epochs", 1) - fit_kwargs.get("initial_epoch", 0)
+    per_epoch = fit_kwargs.get("steps_per_epoch")
+    if per_epoch is None:
+        if is_dataset(data):
+            per_epoch = int(data.cardinality())
+            per_epoch = per_epoch if per_epoch > 0 else None
+        elif isinstance(data, keras.utils.PyDataset):
+            per_epoch = len(data)
+        elif isinstance(data, dict):
+            per_epoch = -(-len(next(iter(data.values()))) // batch_size)
+        elif hasattr(data, "__len__") and not is_batched(data):
+            per_epoch = -(-len(data) // batch_size)
+    return None if per_epoch is None else per_epoch * max(epochs, 0)
+
+
+def _preview(text, width=40):
+    text = repr(text)
+    return text if len(text) <= width else text[: width - 4] + "...'"
 
 
 def _utf8(text, name):
