@@ -14,14 +14,13 @@ there are skipped); `--report` writes the mean +- sd table over seeds per backen
     python benchmarks/text_posteriors.py --report
 
 `--config '{"latent_dim": 16}'` adds TextVAE arguments to every row (a named row `--name` keeps them apart in the
-file), for exploring a recipe. Data: `--data PATH`, else `$KVAE_DATA/snli/snli.valid.txt`, else
-`../shared/data/snli/snli.valid.txt` beside the checkout, else the bundled copy (the same sentences).
+file), for exploring a recipe; `--save DIR` keeps every trained model. Data: the README's split of the bundled SNLI
+sample (`kvae.datasets.snli_sample()`), or `--data FILE` (first 9,000 lines to train, next 1,000 to test).
 """
 
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -47,18 +46,15 @@ HEADERS = ("rec", "KL", "MI", "AU", "CU", "BLEU-2", "distinct rec. %", "distinct
 
 
 def load_sentences(path):
+    """(train, test, source): the README's split, `kvae.datasets.snli_sample()` (9,000 / 1,000 bundled SNLI
+    sentences), or the first 9,000 and the next 1,000 lines of the file `path`."""
     import kvae
 
-    candidates = [path] if path else []
-    if os.environ.get("KVAE_DATA"):
-        candidates.append(Path(os.environ["KVAE_DATA"]) / "snli" / "snli.valid.txt")
-    candidates.append(ROOT.parent / "shared" / "data" / "snli" / "snli.valid.txt")
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            sentences = kvae.datasets.text_lines(candidate)
-            return sentences[:9000], sentences[9000:10000], str(candidate)
+    if path:
+        sentences = kvae.datasets.text_lines(path)
+        return sentences[:9000], sentences[9000:10000], str(path)
     train, test = kvae.datasets.snli_sample()
-    return train, test, "bundled snli_sample()"
+    return train, test, "kvae.datasets.snli_sample()"
 
 
 def score(model, test, seed):
@@ -69,6 +65,7 @@ def score(model, test, seed):
     mean, log_var = model.encode(test, return_log_var=True)
     recon = model.reconstruct(test[:500])
     samples = model.generate(50, seed=seed)
+    greedy = model.generate(50, method="greedy")
     return {
         "rec": results["rec"],
         "kl": results["kl"],
@@ -78,11 +75,12 @@ def score(model, test, seed):
         "bleu2": kvae.metrics.bleu(test[:500], recon, n=2),  # 0-100
         "distinct_rec": 100 * len(set(recon)) / len(recon),
         "distinct_gen": 100 * len(set(samples)) / len(samples),
-        "examples": {"inputs": test[:5], "reconstructions": recon[:5], "samples": samples[:5]},
+        "distinct_gen_greedy": 100 * len(set(greedy)) / len(greedy),
+        "examples": {"inputs": test[:5], "reconstructions": recon[:5], "samples": samples[:5], "greedy": greedy[:5]},
     }
 
 
-def run(name, config, seed, train, test, epochs, batch_size):
+def run(name, config, seed, train, test, epochs, batch_size, save=None):
     import keras
 
     import kvae
@@ -98,6 +96,9 @@ def run(name, config, seed, train, test, epochs, batch_size):
     seconds = time.perf_counter() - start
     row = {"backend": keras.backend.backend(), "row": name, "seed": seed, "epochs": epochs, "batch_size": batch_size}
     row.update(score(model, test, seed))
+    if save:
+        Path(save).mkdir(parents=True, exist_ok=True)
+        model.save(Path(save) / f"{row['backend']}_{name.replace(':', '_')}_{seed}.keras")
     row["rate"] = len(train) * epochs / seconds
     full = model.get_config()
     keys = ("latent_dim", "embedding_dim", "hidden_dim", "word_dropout", "bow_weight", "learning_rate", "bucket")
@@ -176,6 +177,7 @@ def main():
     parser.add_argument("--name", default=None, help="name of the rows when --config is given")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--report", action="store_true", help="only write the table from the JSON lines")
+    parser.add_argument("--save", default=None, help="folder to save every trained model in (.keras)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -196,7 +198,7 @@ def main():
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             if (backend, label, seed) in finished:
                 continue
-            row = run(label, config, seed, train, test, args.epochs, args.batch_size)
+            row = run(label, config, seed, train, test, args.epochs, args.batch_size, args.save)
             with open(path, "a") as handle:
                 handle.write(json.dumps(row) + "\n")
             shown = {k: round(row[k], 2) for k in METRICS}

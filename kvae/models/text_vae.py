@@ -82,7 +82,7 @@ class TextVAE(VAE):
     >>> model.reconstruct(test[:2])
     """
 
-    default_learning_rate = 5e-4
+    default_learning_rate = 2e-3
 
     @property
     def warm_start_layers(self):
@@ -91,18 +91,18 @@ class TextVAE(VAE):
     def __init__(
         self,
         posterior="isotropic",
-        objective="capacity",
-        latent_dim=8,
+        objective="density_gap",
+        latent_dim=16,
         embedding_dim=50,
         hidden_dim=128,
         max_vocabulary=20000,
         max_length=64,
-        word_dropout=0.0,
+        word_dropout=0.5,
         vocabulary=None,
         text_key="text",
         decoder="lstm",
         bow_weight=0.0,
-        bucket=False,
+        bucket=True,
         prior="normal",
         learning_rate=None,
         seed=None,
