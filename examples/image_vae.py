@@ -1,10 +1,11 @@
-"""An image VAE on Fashion-MNIST: train, score, and save grids of generated and reconstructed images.
+"""An image VAE on Fashion-MNIST: train, score, and save grids of generated, reconstructed and interpolated images.
 
 Trains `kvae.ImageVAE` (the IWAE paper's MLP, latent 32, ELBO) on the full Fashion-MNIST when it can be found
 (`kvae.datasets.fashion_mnist()`: `--data PATH`, `$KVAE_DATA`, Debian's package or Keras's download), else on the
 bundled 2,000-image sample; prints the test reconstruction loss, KL, negative ELBO and active units; saves
-`samples.png` (images decoded from prior draws) and `reconstructions.png` (test images, each above its
-reconstruction) with `kvae.plotting.image_grid`.
+`samples.png` (images decoded from prior draws, `model.generate`), `reconstructions.png` (test images, each above
+its reconstruction) and `interpolation.png` (`model.interpolate` between two test images) with
+`kvae.plotting.image_grid`.
 
     KERAS_BACKEND=jax python examples/image_vae.py --posterior isotropic --epochs 10
     python examples/image_vae.py --epochs 1 --train-size 500 --out /tmp/image_vae   # a quick run
@@ -65,14 +66,16 @@ def main(argv=None):
     )
 
     out = Path(args.out)
-    kvae.plotting.image_grid(model.sample(64), rows=8, path=out / "samples.png", title="generated")
+    kvae.plotting.image_grid(model.generate(64), rows=8, path=out / "samples.png", title="generated")
     originals = x_test[:16] / 255.0
     reconstructions = model.reconstruct(x_test[:16])
     rows = [originals[:8], reconstructions[:8], originals[8:], reconstructions[8:]]  # each image above its copy
     kvae.plotting.image_grid(
         np.concatenate(rows), rows=4, path=out / "reconstructions.png", title="test images and their reconstructions"
     )
-    print(f"saved {out / 'samples.png'} and {out / 'reconstructions.png'}")
+    line = model.interpolate(x_test[0], x_test[1], steps=8)  # the same verbs as a TextVAE: generate, interpolate
+    kvae.plotting.image_grid(line, rows=1, path=out / "interpolation.png", title="from one test image to another")
+    print(f"saved {out / 'samples.png'}, {out / 'reconstructions.png'} and {out / 'interpolation.png'}")
 
 
 if __name__ == "__main__":

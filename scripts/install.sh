@@ -11,8 +11,11 @@ fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q "${KVAE_TORCH:-torch==2.13.0}"
+# The distribution was called `kvae` before it became `keras-vae` (PyPI's `kvae` is another project): drop an
+# editable install under the old name, which would own the same `kvae` package and command.
+if python -m pip show -q kvae >/dev/null 2>&1; then python -m pip uninstall -q -y kvae; fi
 python -m pip install -q -e ".[jax,torch,test]"
 python - <<'PY'
 import importlib.metadata as md
-print("installed:", ", ".join(f"{p} {md.version(p)}" for p in ("keras", "tensorflow", "jax", "torch", "keras-hub")))
+print("installed:", ", ".join(f"{p} {md.version(p)}" for p in ("keras-vae", "keras", "tensorflow", "jax", "torch", "keras-hub")))
 PY

@@ -1294,3 +1294,103 @@ KERAS_FILES = [
 def test_load_model(saved_text, tmp_path, call, error, words):
     with pytest.raises(error, match=words):
         call(saved_text, tmp_path)
+
+
+# ------------------------------------------------------------------------- first-contact mistakes (issue 15)
+def _zip_without_config(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+    return path
+
+
+LOAD_MODEL = [
+    row(
+        "io.load_model",
+        "a text file named .keras",
+        lambda d: kvae.io.load_model(write(d / "m.keras", b"hi")),
+        ValueError,
+        r"not a \.keras model file.*not a zip archive",
+    ),
+    row(
+        "io.load_model",
+        "a .txt file",
+        lambda d: kvae.io.load_model(write(d / "notes.txt", b"hi")),
+        ValueError,
+        r"not a \.keras model file.*'\.txt'",
+    ),
+    row(
+        "io.load_model",
+        "a zip without config.json",
+        lambda d: kvae.io.load_model(_zip_without_config(d / "z.keras")),
+        ValueError,
+        r"not a \.keras model file.*without config\.json",
+    ),
+    row("io.load_model", "a folder", lambda d: kvae.io.load_model(d), ValueError, r"folder, not a \.keras model file"),
+    row("io.load_model", "a missing file", lambda d: kvae.io.load_model(d / "nope.keras"), FileNotFoundError, "nope"),
+    row("io.load_model", "path=3", lambda d: kvae.io.load_model(3), TypeError, "path"),
+]
+
+
+@pytest.mark.parametrize("call, error, words", LOAD_MODEL)
+def test_io_load_model_says_what_the_file_is(tmp_path, call, error, words):
+    with pytest.raises(error, match=words):
+        call(tmp_path)
+
+
+def test_io_load_model_loads_a_model(saved_text):
+    model = kvae.io.load_model(saved_text)
+    assert isinstance(model, kvae.TextVAE) and model.latent_dim == TEXT_SIZES["latent_dim"]
+
+
+SINGLE_IMAGE = [
+    row("ImageVAE.encode", "one image", lambda m, x: m.encode(x[0]), ValueError, r"one image.*`x\[None\]`"),
+    row("ImageVAE.fit", "one image", lambda m, x: m.fit(x[0]), ValueError, r"one image.*`x\[None\]`"),
+    row("ImageVAE.reconstruct", "one image", lambda m, x: m.reconstruct(x[0]), ValueError, r"`x\[None\]`"),
+    row(
+        "ImageVAE.interpolate",
+        "a batch as a",
+        lambda m, x: m.interpolate(x[:2], x[1]),
+        ValueError,
+        r"`a` must be one image of shape \(28, 28\)",
+    ),
+    row(
+        "ImageVAE.interpolate",
+        "32x32 b",
+        lambda m, x: m.interpolate(x[0], images(1, 32)[0]),
+        ValueError,
+        r"`b` must be one image",
+    ),
+    row("ImageVAE.interpolate", "steps=1", lambda m, x: m.interpolate(x[0], x[1], steps=1), ValueError, "steps"),
+    row("ImageVAE.generate", "n=0", lambda m, x: m.generate(0), ValueError, "`n`"),
+]
+
+
+@pytest.mark.parametrize("call, error, words", SINGLE_IMAGE)
+def test_image_vae_verbs(image_model, call, error, words):
+    (x, _), _ = kvae.datasets.fashion_mnist_sample()
+    with pytest.raises(error, match=words):
+        call(image_model, x[:4])
+
+
+def test_offline_fashion_mnist_names_the_bundled_sample(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from kvae.cli import main
+
+    module = sys.modules["kvae.datasets.fashion_mnist"]  # the attribute of that name is the function
+
+    def offline():
+        raise ConnectionError("URL fetch failure: no network")
+
+    monkeypatch.delenv("KVAE_DATA", raising=False)
+    monkeypatch.setattr(module, "DEBIAN_DIR", tmp_path / "no-debian-data")
+    monkeypatch.setattr(module, "_keras_load_data", offline)
+    with pytest.raises(FileNotFoundError) as info:
+        fashion_mnist()
+    message = str(info.value)
+    assert "kvae.datasets.fashion_mnist_sample()" in message and "--data fashion-mnist-sample" in message
+    assert "no network" in message and "\n" not in message
+    assert main(["train", "image", "--data", "fashion-mnist", "--out", str(tmp_path / "run")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("kvae: error: --data fashion-mnist: Fashion-MNIST not found") and "\n" not in error
+    assert "--data fashion-mnist-sample" in error and ":;" not in error

@@ -1,7 +1,9 @@
-"""Tests for the `kvae` command line (kvae.cli): train / evaluate / generate / interpolate on the bundled data, the
-files a run writes, exact `--resume` after an interruption, the NaN guard, and one-line errors with exit codes.
+"""Tests for the `kvae` command line (kvae.cli): train / evaluate / generate / interpolate on the bundled data and on
+folders of images, the files a run writes, exact `--resume` after an interruption, the NaN guard, one-line errors
+with exit codes, global options before or after the command, one line per epoch when not on a terminal,
+`--tensorboard`, and a quiet, fast start (`kvae --help` imports no Keras; nothing on stderr).
 
-Commands run in-process through `kvae.cli.main([...])` (one subprocess test covers `python -m kvae`). Models are
+Commands run in-process through `kvae.cli.main([...])` (subprocess tests cover `python -m kvae`). Models are
 tiny (latent 4, hidden 16, 200 training examples, 1-4 epochs). Backend independent: run under
 KERAS_BACKEND=tensorflow, jax and torch.
 """
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 
 import kvae
-from kvae.cli import CLIError, load_data, main, read_examples
+from kvae.cli import CLIError, load_data, main, options, read_examples
 
 TINY = ["--train-size", "200", "--latent-dim", "4", "--hidden-dim", "16", "--batch-size", "50", "--quiet"]
 TEXT = ["train", "text", "--data", "snli-sample", "--test-size", "20", "--embedding-dim", "8", *TINY]
@@ -173,7 +175,7 @@ def test_failures_are_one_line_errors_with_exit_codes(text_run, tmp_path, capsys
     cases = [
         (["evaluate", tmp_path / "missing"], 1, "no such model folder"),
         (["generate", no_model], 1, "not a kvae model folder"),
-        (["interpolate", damaged, "a", "b"], 1, "cannot load the model"),
+        (["interpolate", damaged, "a", "b"], 1, "not a .keras model file"),
         (["train", "text", "--posterior", "spherical", "--out", tmp_path / "o"], 2, "--posterior"),
         (["train", "text", "--epochs", "0", "--out", tmp_path / "o"], 2, "--epochs: must be a positive integer"),
         (["train", "image", "--c", "3", "--out", tmp_path / "o"], 2, "--c does not apply to the elbo objective"),
@@ -206,9 +208,173 @@ def test_help_lists_the_registry_and_the_demo(capsys):
     assert code == 0 and "--posterior" in out
 
 
-def test_python_dash_m_kvae(tmp_path):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "kvae", "--help"]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 0
+def subprocess_env():
+    """This process's environment without the test-suite's TensorFlow log level: kvae's own defaults apply."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    return {**env, "KERAS_BACKEND": keras.backend.backend()}
+
+
+def kvae_command(*argv, timeout=300):
+    command = [sys.executable, "-m", "kvae", *map(str, argv)]
+    return subprocess.run(command, check=False, capture_output=True, text=True, env=subprocess_env(), timeout=timeout)
+
+
+def test_python_dash_m_kvae_help_and_version_are_quiet_and_import_no_keras():
+    result = kvae_command("--help")
+    assert result.returncode == 0 and result.stderr == ""
     assert all(command in result.stdout for command in ("train", "evaluate", "generate", "interpolate", "demo"))
+    result = kvae_command("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"kvae {kvae.__version__}" and result.stderr == ""
+    command = [sys.executable, "-X", "importtime", "-m", "kvae", "train", "--help"]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert result.returncode == 0 and "--posterior" in result.stdout and "kvae.cli" in imported
+    assert not {"keras", "tensorflow", "jax", "torch", "numpy"} & imported
+
+
+def test_import_kvae_and_commands_write_nothing_to_stderr(tmp_path):
+    # `import keras` first: JAX sets TF's log level; under TensorFlow, Keras imports TensorFlow before kvae can act.
+    orders = ["import kvae, keras"] + (["import keras, kvae"] if keras.backend.backend() != "tensorflow" else [])
+    for code in orders:
+        code += "; print(keras.backend.backend())"
+        result = subprocess.run(
+            [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=subprocess_env(), timeout=300
+        )
+        assert result.returncode == 0 and result.stdout.strip() == keras.backend.backend()
+        assert result.stderr == ""
+    # A text run: tf.data pipelines, TensorFlow's oneDNN kernels, keras-hub's sampler; a fresh process each time.
+    result = kvae_command(*TEXT, "--train-size", 40, "--test-size", 8, "--epochs", 1, "--out", tmp_path / "run")
+    assert result.returncode == 0 and result.stdout.startswith("8 examples: rec") and result.stderr == ""
+    result = kvae_command("generate", tmp_path / "run", "--n", 2)  # loads the model (the command's lazy imports)
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
+    assert result.stderr == ""
+
+
+def test_tensorflow_log_lines_are_filtered():
+    from kvae.startup import filter_tensorflow_logs
+
+    text = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796450540.915339    3491 port.cc:153] oneDNN custom operations are on.\n"
+        "I0000 00:00:1796450540.954602    3491 cpu_feature_guard.cc:227] This TensorFlow binary is optimized.\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow.\n"
+        "E0000 00:00:1796451149.425406    9744 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
+        "/x/y.py:3: UserWarning: a real warning\n"
+        "  warnings.warn('a real warning')\n"
+        "something else\n"
+    )
+    kept = "/x/y.py:3: UserWarning: a real warning\n  warnings.warn('a real warning')\nsomething else\n"
+    assert filter_tensorflow_logs(text) == kept
+
+
+def test_the_parser_names_match_the_registry():
+    assert options.POSTERIORS == tuple(kvae.list_posteriors())
+    assert options.PRIORS == tuple(kvae.list_priors())
+    assert options.OBJECTIVES == tuple(kvae.list_objectives())
+    assert set(options.MODELS.values()) <= set(kvae.list_models())
+
+
+def test_global_options_before_or_after_the_command(tmp_path, capsys):
+    tiny = [*IMAGE, "--train-size", "50", "--epochs", "1"]
+    outputs = []
+    for where, argv in (("before", ["--quiet", *tiny]), ("after", [*tiny, "--quiet"])):
+        assert "--quiet" in argv
+        code, out, err = run(capsys, *argv, "--out", tmp_path / where)
+        assert code == 0 and err == ""
+        outputs.append(out)
+    for out in outputs:  # quiet: no progress, no information line; only the evaluation line
+        assert out.count("\n") == 1 and out.startswith("20 examples: rec"), out
+    # Without --quiet the same run prints its information line and its epoch, whichever side `--debug` is on.
+    code, out, _ = run(capsys, "--debug", *[a for a in tiny if a != "--quiet"], "--out", tmp_path / "loud")
+    assert code == 0 and "kvae: training an ImageVAE on 50 examples (20 held out)" in out
+    assert sum(" - loss: " in line for line in out.splitlines()) == 1
+    for argv in (["--debug", "generate", tmp_path / "missing"], ["generate", tmp_path / "missing", "--debug"]):
+        with pytest.raises(CLIError, match="no such model folder"):
+            main([str(a) for a in argv])
+    for argv in (["generate", tmp_path / "missing"], ["generate", tmp_path / "missing", "--quiet"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and "no such model folder" in error_line(err)
+
+
+def test_progress_is_one_line_per_epoch_when_output_is_not_a_terminal(tmp_path, capsys):
+    argv = [a for a in IMAGE if a != "--quiet"]
+    code, out, _ = run(capsys, *argv, "--train-size", "100", "--epochs", "2", "--out", tmp_path)
+    assert code == 0 and "\r" not in out and "\x1b" not in out and "━" not in out  # no progress bar refreshes
+    epoch_lines = [line for line in out.splitlines() if " - loss: " in line]
+    assert len(epoch_lines) == 2 and "Epoch 1/2" in out and "Epoch 2/2" in out, out
+    assert all("val_loss" in line for line in epoch_lines)
+
+
+def read_tensorboard(folder):
+    """{tag: number of values} of the TensorBoard event files in `folder`."""
+    import tensorflow as tf
+
+    tags = {}
+    for path in folder.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                tags[value.tag] = tags.get(value.tag, 0) + 1
+    return tags
+
+
+def test_tensorboard_logs_losses_latent_metrics_and_reconstructions(tmp_path, capsys):
+    logs = tmp_path / "tb"
+    argv = [*IMAGE, "--train-size", "100", "--epochs", "2", "--out", tmp_path / "run", "--tensorboard", logs]
+    code, _, _ = run(capsys, *argv)
+    assert code == 0 and (tmp_path / "run" / "history.csv").is_file()
+    train, validation = read_tensorboard(logs / "train"), read_tensorboard(logs / "validation")
+    assert {"epoch_loss", "epoch_rec", "epoch_kl"} <= set(train) and train["epoch_loss"] == 2, train
+    assert train["reconstructions"] == 2
+    assert {"epoch_loss", "epoch_kl", "epoch_au", "epoch_mi"} <= set(validation), validation
+    history = read_history(tmp_path / "run" / "history.csv")
+    assert 0 <= float(history[-1]["val_au"]) <= 4
+
+
+def write_images(folder, count, size, mode):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    channels = {"L": (), "RGB": (3,)}[mode]
+    for i in range(count):
+        sub = folder / ("a" if i % 2 else "b")  # subfolders are read too
+        sub.mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 256, size=(*size, *channels), dtype=np.uint8)
+        Image.fromarray(pixels, mode=mode).save(sub / f"{i}.png")
+
+
+def test_train_image_reads_a_folder_of_images(tmp_path, capsys):
+    gray, color = tmp_path / "gray", tmp_path / "color"
+    write_images(gray, 20, (30, 20), "L")
+    write_images(color, 20, (9, 7), "RGB")
+    x = read_examples("image", str(gray))
+    assert x.shape == (20, 28, 28) and x.dtype == np.uint8  # default: grayscale 28 x 28
+    x = read_examples("image", str(color), image_size=(12, 10), color_mode="rgb")
+    assert x.shape == (20, 12, 10, 3) and x.dtype == np.uint8 and x.max() > 128
+    tiny = ["--latent-dim", "2", "--hidden-dim", "8", "--epochs", "1", "--quiet", "--batch-size", "9"]
+    code, _, _ = run(
+        capsys,
+        "train",
+        "image",
+        "--data",
+        color,
+        "--image-size",
+        8,
+        6,
+        "--color-mode",
+        "rgb",
+        *tiny,
+        "--out",
+        tmp_path / "run",
+    )
+    assert code == 0
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.image_shape == (8, 6, 3)
+    assert json.loads((tmp_path / "run" / "evaluation.json").read_text())["examples"] == 2  # 10% of 20 held out
+    code, _, _ = run(capsys, "interpolate", tmp_path / "run", 0, 1, "--steps", 3)
+    assert code == 0 and (tmp_path / "run" / "interpolation.png").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(capsys, "train", "image", "--data", empty, "--out", tmp_path / "o")
+    assert code == 1 and "a folder without images" in error_line(err)
+    code, _, err = run(capsys, "train", "text", "--image-size", 8, 8, "--out", tmp_path / "o")
+    assert code == 2 and "apply to image models" in error_line(err)

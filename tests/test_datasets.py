@@ -53,7 +53,7 @@ def no_fallbacks(monkeypatch, tmp_path):
     monkeypatch.setattr(fm_module, "DEBIAN_DIR", tmp_path / "no-debian-here")
 
     def offline():
-        raise Exception("URL fetch failure: no internet")
+        raise OSError("URL fetch failure: no internet")
 
     monkeypatch.setattr(fm_module, "_keras_load_data", offline)
 
@@ -246,7 +246,7 @@ def test_snli_sample_deterministic_and_disjoint():
     train, test = kd.snli_sample(test_size=200, seed=3)
     assert (train, test) == kd.snli_sample(test_size=200, seed=3)
     assert len(train) == 9800 and len(test) == 200
-    other_train, other_test = kd.snli_sample(test_size=200, seed=4)
+    _, other_test = kd.snli_sample(test_size=200, seed=4)
     assert test != other_test
     # Disjoint as a partition of the 10,000 lines (sentences may repeat).
     all_train, all_test = kd.snli_sample(test_size=0)

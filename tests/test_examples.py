@@ -32,7 +32,7 @@ OTHER = BACKENDS[(BACKENDS.index(BACKEND) + 1) % len(BACKENDS)]  # switch_backen
 # Per example: files it writes to its output folder, and regular expressions its output must match.
 EXPECTED = {
     "image_vae.py": (
-        ["samples.png", "reconstructions.png"],
+        ["samples.png", "reconstructions.png", "interpolation.png"],
         [rf"test: rec {NUMBER}  KL {NUMBER}  -ELBO {NUMBER}  active units \d+/32"],
     ),
     "switch_backends.py": (
@@ -100,19 +100,42 @@ def read_notebook(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_layout(path):
-    """Committed without outputs; the install cell first (no keras import), then KERAS_BACKEND, then parameters."""
+    """Committed without outputs; the set-up cell first: it installs keras-vae (by its distribution name, failing
+    loudly), sets KERAS_BACKEND from a visible choice and only then imports Keras; then the `parameters` cell."""
     nb = read_notebook(path)
     nbformat.validate(nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert all(not cell.outputs and cell.execution_count is None for cell in code), "commit notebooks without outputs"
-    install, backend, params = code[:3]
-    assert 'find_spec("kvae")' in install.source and "%pip install" in install.source
-    assert "KERAS_BACKEND" in backend.source
-    for cell in (install, backend):
-        assert not re.search(r"^\s*(import|from) (kvae|keras)\b", cell.source, re.MULTILINE), "keras imported too early"
-    assert "parameters" in params.metadata.get("tags", []), "the third code cell must be tagged `parameters`"
+    setup, params = code[:2]
+    source = setup.source
+    assert 'importlib.metadata.version("keras-vae")' in source and "KVAE_WHEEL" in source
+    assert '"pip", "install"' in source and "check=True" in source, "a failed install must raise"
+    assert "find_spec" not in source and '"kvae>=' not in source, "PyPI's `kvae` is another project"
+    backend = source.index('os.environ.setdefault("KERAS_BACKEND", BACKEND)')
+    assert re.search(r'^BACKEND = "jax"  # @param \["jax", "tensorflow", "torch"\]$', source, re.MULTILINE)
+    first_import = re.search(r"^\s*(import|from) (kvae|keras)\b", source, re.MULTILINE)
+    assert first_import and backend < first_import.start() and source.index("pip") < backend, "keras imported too early"
+    assert "parameters" in params.metadata.get("tags", []), "the second code cell must be tagged `parameters`"
     defined = set(re.findall(r"^([A-Z_]+) = ", params.source, re.MULTILINE))
     assert {key.upper() for key in TINY} | {"OUT_DIR", "DATA_PATH"} <= defined, f"parameters cell defines {defined}"
+
+
+def test_setup_cells_and_colab_links_follow_pyproject():
+    """The install cells and the Colab links of README.md and examples/README.md are made from pyproject.toml's
+    Repository URL by scripts/sync_links.py (run it after changing the URL)."""
+    script = EXAMPLES.parent / "scripts" / "sync_links.py"
+    run = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    url = re.search(
+        r'^Repository = "(https://github\.com/[^"]+)"', (EXAMPLES.parent / "pyproject.toml").read_text(), re.MULTILINE
+    ).group(1)
+    owner_name = url.removeprefix("https://github.com/")
+    for page in (EXAMPLES.parent / "README.md", EXAMPLES / "README.md"):
+        links = re.findall(r"https://colab\.research\.google\.com/github/([^)\s]+)", page.read_text())
+        assert sorted(links) == sorted(f"{owner_name}/blob/main/examples/{p.name}" for p in NOTEBOOKS), page
+    for path in NOTEBOOKS:
+        setup = next(cell for cell in read_notebook(path).cells if cell.cell_type == "code")
+        assert f'REPOSITORY = "{url}"' in setup.source
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -114,6 +114,32 @@ def test_decode_sample_reconstruct_shapes_and_range(trained, images):
     assert np.abs(decoded[0] - decoded[1]).max() > 1e-4
 
 
+def test_generate_and_interpolate_are_the_verbs_of_text_models(trained, images):
+    """The verbs TextVAE has: `generate(n)` decodes prior draws (`sample` is its alias), `interpolate(a, b, steps)`
+    decodes the line between the posterior means of two single images, both ends included."""
+    model, _ = trained
+    x, _ = images
+    generated = model.generate(4)
+    assert generated.shape == (4, 28, 28) and np.all((generated >= 0) & (generated <= 1))
+    assert np.abs(generated[0] - generated[1]).max() > 1e-4  # four different draws
+    line = model.interpolate(x[0], x[1], steps=5)
+    assert isinstance(line, np.ndarray) and line.shape == (5, 28, 28)
+    ends = model.encode(x[:2])
+    np.testing.assert_allclose(line[[0, -1]], model.decode(ends), rtol=1e-5, atol=1e-6)
+    middle = model.decode(0.5 * ends[:1] + 0.5 * ends[1:])
+    np.testing.assert_allclose(line[2:3], middle, rtol=1e-5, atol=1e-6)
+    assert model.interpolate(x[0], x[1].astype("float32") / 255.0).shape == (11, 28, 28)  # default steps, mixed dtypes
+    assert kvae.TextVAE.generate.__name__ == kvae.ImageVAE.generate.__name__ == "generate"
+    assert {"generate", "reconstruct", "interpolate", "encode", "sample"} <= set(dir(kvae.ImageVAE))
+
+
+def test_generate_on_a_model_given_its_image_shape_before_training():
+    model = small_vae(image_shape=(28, 28, 1), seed=0)
+    assert model.generate(2).shape == (2, 28, 28, 1)
+    x = np.full((28, 28, 1), 0.5, dtype="float32")
+    assert model.interpolate(x, 1 - x, steps=3).shape == (3, 28, 28, 1)
+
+
 # -------------------------------------------------------------------------------------------------- inputs
 def test_uint8_and_float_inputs_are_equivalent(trained, images):
     model, _ = trained
@@ -125,7 +151,9 @@ def test_channel_axis_images(images):
     x, _ = images
     x4 = x[:64, :, :, None]
     model = small_vae(seed=0)
-    out = model(ops.convert_to_tensor(x4[:3]))  # the first call builds the model from the data (training: the dict test)
+    out = model(
+        ops.convert_to_tensor(x4[:3])
+    )  # the first call builds the model from the data (training: the dict test)
     assert model.image_shape == (28, 28, 1)
     assert tuple(out["logits"].shape) == (3, 28, 28, 1)
     assert model.encode(x4[:3]).shape == (3, LATENT)
@@ -189,7 +217,9 @@ def test_tfds_style_dict_dataset(images):
 def test_custom_input_key(images):
     x, y = images
     model = small_vae(input_key="pixels", image_shape=(28, 28), seed=0)
-    np.testing.assert_allclose(model.encode({"pixels": x[:5], "label": y[:5]}), model.encode(x[:5]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.encode({"pixels": x[:5], "label": y[:5]}), model.encode(x[:5]), rtol=1e-5, atol=1e-6
+    )
     with pytest.raises(ValueError, match="pixels"):
         model.encode({"image": x[:5]})
 
@@ -281,7 +311,10 @@ def test_save_load_roundtrip(trained, images, tmp_path):
     assert loaded.image_shape == (28, 28)
     np.testing.assert_allclose(loaded.encode(x[:16]), model.encode(x[:16]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
-        loaded.encode(x[:16], return_log_var=True)[1], model.encode(x[:16], return_log_var=True)[1], rtol=1e-5, atol=1e-6
+        loaded.encode(x[:16], return_log_var=True)[1],
+        model.encode(x[:16], return_log_var=True)[1],
+        rtol=1e-5,
+        atol=1e-6,
     )
     z = np.random.default_rng(1).normal(size=(3, LATENT)).astype("float32")
     np.testing.assert_allclose(loaded.decode(z), model.decode(z), rtol=1e-5, atol=1e-6)

@@ -7,6 +7,7 @@ import pytest
 from keras import ops
 
 import kvae
+from kvae.testing import gradients_of
 
 
 def pair(units=6, features=5, **kwargs):
@@ -38,28 +39,7 @@ def test_lstm_gradients_match_keras():
     x = np.random.default_rng(2).normal(size=(4, 5, 5)).astype("float32")
 
     def gradients(layer):
-        backend = keras.backend.backend()
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            with tf.GradientTape() as tape:
-                loss = ops.sum(ops.square(layer(x)[0]))
-            return [g.numpy() for g in tape.gradient(loss, [v.value for v in layer.trainable_variables])]
-        if backend == "torch":
-            for v in layer.trainable_variables:
-                v.value.grad = None
-            loss = ops.sum(ops.square(layer(ops.convert_to_tensor(x))[0]))
-            loss.backward()
-            return [v.value.grad.numpy() for v in layer.trainable_variables]
-        import jax
-
-        frozen = [v.value for v in layer.non_trainable_variables]  # the seed generator's state
-
-        def loss_fn(values):
-            outputs, _ = layer.stateless_call(values, frozen, x)
-            return ops.sum(ops.square(outputs[0]))
-
-        return [np.asarray(g) for g in jax.grad(loss_fn)([v.value for v in layer.trainable_variables])]
+        return gradients_of(layer, lambda: ops.sum(ops.square(layer(ops.convert_to_tensor(x))[0])))
 
     for a, b in zip(gradients(ours), gradients(reference)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -1,7 +1,9 @@
 """Tests for kvae.metrics against values computed by hand or by brute force."""
 
 import math
+import statistics
 from collections import Counter
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -13,10 +15,12 @@ from kvae.metrics import active_units, bleu, rouge, unit_variances
 # --------------------------------------------------------------------------
 
 
-def test_unit_variances_equals_np_var():
+def test_unit_variances_match_exact_rational_variances():
+    # population variances computed exactly (fractions.Fraction via statistics.pvariance) on dyadic values
     rng = np.random.default_rng(0)
-    means = rng.normal(size=(50, 7)) * np.arange(1, 8)
-    np.testing.assert_allclose(unit_variances(means), np.var(means, axis=0))
+    means = np.round(rng.normal(size=(50, 7)) * np.arange(1, 8) * 64) / 64
+    exact = [float(statistics.pvariance([Fraction(v) for v in column])) for column in means.T]
+    np.testing.assert_allclose(unit_variances(means), exact, rtol=1e-12)
     assert unit_variances(means).shape == (7,)
 
 
@@ -189,15 +193,15 @@ def test_bleu_smoothing_matters_for_zero_counts():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(references=["a b"], hypotheses=["a b", "c d"]), "references"),
-        (dict(references=[], hypotheses=[]), "references"),
-        (dict(references=["a b"], hypotheses=[]), "hypotheses"),
-        (dict(references="a b c", hypotheses="a b c"), "references"),
-        (dict(references=["a b"], hypotheses=[None]), "hypotheses"),
-        (dict(references=[["a", "b c"]], hypotheses=["a b"]), "references"),
-        (dict(references=["a b"], hypotheses=["a b"], n=0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=2.0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=True), "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b", "c d"]}, "references"),
+        ({"references": [], "hypotheses": []}, "references"),
+        ({"references": ["a b"], "hypotheses": []}, "hypotheses"),
+        ({"references": "a b c", "hypotheses": "a b c"}, "references"),
+        ({"references": ["a b"], "hypotheses": [None]}, "hypotheses"),
+        ({"references": [["a", "b c"]], "hypotheses": ["a b"]}, "references"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 2.0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": True}, "`n`"),
     ],
 )
 def test_bleu_bad_inputs(kwargs, name):
@@ -297,17 +301,17 @@ def test_rouge_identical_is_one():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(references=["a b"], hypotheses=["a b", "c d"]), "references"),
-        (dict(references=[], hypotheses=[]), "references"),
-        (dict(references=["a b"], hypotheses=[]), "hypotheses"),
-        (dict(references="a b", hypotheses="a b"), "references"),
-        (dict(references=["a b"], hypotheses=[3]), "hypotheses"),
-        (dict(references=["a b"], hypotheses=["a b"], n=0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=10), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n="x"), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n="lsum"), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=1.0), "`n`"),
-        (dict(references=["a b"], hypotheses=["a b"], n=True), "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b", "c d"]}, "references"),
+        ({"references": [], "hypotheses": []}, "references"),
+        ({"references": ["a b"], "hypotheses": []}, "hypotheses"),
+        ({"references": "a b", "hypotheses": "a b"}, "references"),
+        ({"references": ["a b"], "hypotheses": [3]}, "hypotheses"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 10}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": "x"}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": "lsum"}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": 1.0}, "`n`"),
+        ({"references": ["a b"], "hypotheses": ["a b"], "n": True}, "`n`"),
     ],
 )
 def test_rouge_bad_inputs(kwargs, name):

@@ -17,9 +17,7 @@ from kvae.objectives import IWAE, DensityGap, kl_terms
 from kvae.posteriors import IsotropicGaussian
 from kvae.priors.mixture_of_gaussians import MixtureOfGaussians
 from kvae.priors.standard_normal import StandardNormal
-
-
-from kvae.testing import np_, tensor  # noqa: E402
+from kvae.testing import np_, tensor
 
 
 def make_prior(means, log_vars, logits, isotropic, **kwargs):

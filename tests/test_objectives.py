@@ -24,15 +24,7 @@ from kvae.objectives import (
 )
 from kvae.posteriors import DiagonalGaussian, gaussian_log_prob
 from kvae.priors import StandardNormal
-
-
-from kvae.testing import np_, tensor  # noqa: E402
-
-
-def np_kl_units(mean, log_var):
-    mean, log_var = np.asarray(mean, "float64"), np.asarray(log_var, "float64")
-    return 0.5 * (mean**2 + np.exp(log_var) - log_var - 1.0)
-
+from kvae.testing import np_, np_kl, tensor
 
 B, D = 6, 3
 
@@ -63,7 +55,7 @@ def check_loss(objective, expected_reg, arrays, outputs, extra=None, tol=1e-5):
         tracker.reset_state()
     loss = run_objective(objective, outputs)
     rec_mean = arrays["rec"].astype("float64").mean()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(axis=-1)
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(axis=-1)
     assert loss == pytest.approx(rec_mean + expected_reg, rel=tol, abs=tol)
     assert float(np_(objective.rec_tracker.result())) == pytest.approx(rec_mean, rel=tol)
     assert float(np_(objective.kl_tracker.result())) == pytest.approx(kl.mean(), rel=tol, abs=tol)
@@ -78,7 +70,7 @@ def check_loss(objective, expected_reg, arrays, outputs, extra=None, tol=1e-5):
 # -------------------------------------------------------------------------------------- losses vs NumPy
 def test_elbo_loss():
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1)
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1)
     check_loss(ELBO(), kl.mean(), arrays, outputs)
 
 
@@ -91,7 +83,7 @@ def test_reconstruction_loss():
 @pytest.mark.parametrize("beta", [0.0, 0.25, 1.0, 4.0])
 def test_beta_no_annealing(beta):
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     objective = Beta(beta=beta)
     for step in (0, 7, 1000):  # the step does not matter without annealing
         objective.step.assign(step)
@@ -101,7 +93,7 @@ def test_beta_no_annealing(beta):
 @pytest.mark.parametrize("step", [0, 1, 5, 10, 25])
 def test_beta_linear_annealing(step):
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     objective = Beta(beta=2.0, annealing="linear", anneal_steps=10)
     objective.step.assign(step)
     beta_t = 2.0 * min(1.0, step / 10)
@@ -115,7 +107,7 @@ def test_beta_linear_annealing(step):
 )
 def test_beta_cyclic_annealing(step, w):
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     objective = Beta(beta=3.0, annealing="cyclic", anneal_steps=8, cycles=2, ratio=0.5)
     objective.step.assign(step)
     check_loss(objective, 3.0 * w * kl, arrays, outputs, extra={"beta": 3.0 * w})
@@ -123,7 +115,7 @@ def test_beta_cyclic_annealing(step, w):
 
 def test_beta_cyclic_forever():
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     objective = Beta(beta=1.0, annealing="cyclic", anneal_steps=10, cycles=None, ratio=0.4)
     for step in (0, 2, 4, 9, 102, 1004):
         objective.step.assign(step)
@@ -133,7 +125,7 @@ def test_beta_cyclic_forever():
 
 def test_capacity_ramp_both_sides_of_target():
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     c, beta, anneal = 2.5 * kl, 1.5, 10  # the target ends above the KL, so the sign of (KL - c_t) flips
     objective = Capacity(c=c, beta=beta, anneal_steps=anneal)
     signs = set()
@@ -147,19 +139,19 @@ def test_capacity_ramp_both_sides_of_target():
 
 def test_capacity_without_anneal():
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     objective = Capacity(c=1.0, beta=2.0, anneal_steps=0)
     check_loss(objective, 2.0 * abs(kl - 1.0), arrays, outputs, extra={"capacity": 1.0})
 
 
 def test_free_bits_per_dimension():
     outputs, arrays = make_outputs()
-    per_unit = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).mean(axis=0)  # (D,)
+    per_unit = np_kl(arrays["z_mean"], arrays["z_log_var"]).mean(axis=0)  # (D,)
     target = float(np.median(per_unit))
     assert np.any(per_unit < target) and np.any(per_unit > target)
     check_loss(FreeBits(target=target), np.maximum(target, per_unit).sum(), arrays, outputs)
     # the hinge is on the batch mean of each unit, not per example
-    per_example_hinge = np.maximum(target, np_kl_units(arrays["z_mean"], arrays["z_log_var"])).mean(0).sum()
+    per_example_hinge = np.maximum(target, np_kl(arrays["z_mean"], arrays["z_log_var"])).mean(0).sum()
     assert abs(per_example_hinge - np.maximum(target, per_unit).sum()) > 1e-3
     # all units below / above the target
     check_loss(FreeBits(target=100.0), 100.0 * D, arrays, outputs)
@@ -168,23 +160,35 @@ def test_free_bits_per_dimension():
 
 def test_free_bits_total():
     outputs, arrays = make_outputs()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     for target in (0.5 * kl, 2.0 * kl):
         check_loss(FreeBits(target=target, per_dimension=False), max(target, kl), arrays, outputs)
 
 
-def test_density_gap_objective_loss_is_rec_plus_gap():
+@pytest.mark.parametrize("marginal", [True, False])
+def test_density_gap_objective_loss_is_rec_plus_gap(marginal):
+    """loss = mean rec + gap, the gap equal to the brute-force estimate on the objective's own draws (a fresh
+    SeedGenerator with the objective's seed draws the same z), and bounded below sample by sample: with groups of g,
+    log q_g >= log q(.|x_i) - log g per density, so gap >= MC KL - log g (joint) or - D log g (marginal: one bound per
+    unit)."""
     outputs, arrays = make_outputs()
-    objective = DensityGap(samples=8, aggregation_size=2, seed=0)
+    objective = DensityGap(samples=8, aggregation_size=2, marginal=marginal, seed=0)
     loss = run_objective(objective, outputs)
     rec = arrays["rec"].astype("float64").mean()
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     reg = float(np_(objective.reg_tracker.result()))
-    assert np.isfinite(reg)
     assert loss == pytest.approx(rec + reg, rel=1e-5)
     assert float(np_(objective.kl_tracker.result())) == pytest.approx(kl, rel=1e-5)
-    # groups of two: the gap is at least the Monte Carlo KL minus log 2, so it is close to the KL's scale
-    assert reg > kl - math.log(2) - 3.0
+
+    posterior = DiagonalGaussian(latent_dim=D)
+    z = np_(posterior.sample(outputs["z_mean"], outputs["z_log_var"], 8, seed=keras.random.SeedGenerator(0)))
+    mean, log_var = arrays["z_mean"], arrays["z_log_var"]
+    want = brute_force_density_gap(z, mean, log_var, 2, marginal)  # (B,)
+    assert reg == pytest.approx(want.mean(), rel=1e-4, abs=1e-4)
+    z64, mean64, log_var64 = (a.astype("float64") for a in (z, mean, log_var))
+    log_q = stats.norm.logpdf(z64, mean64, np.exp(0.5 * log_var64)).sum(-1)  # (M, B)
+    mc_kl = (log_q - stats.norm.logpdf(z64).sum(-1)).mean(0)  # (B,)
+    assert np.all(want >= mc_kl - (D if marginal else 1) * math.log(2) - 1e-9)
 
 
 def test_density_gap_objective_with_one_group_matches_kl():
@@ -194,7 +198,7 @@ def test_density_gap_objective_with_one_group_matches_kl():
     objective = DensityGap(samples=m, aggregation_size=1, seed=3)
     run_objective(objective, outputs)
     reg = float(np_(objective.reg_tracker.result()))
-    kl = np_kl_units(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
+    kl = np_kl(arrays["z_mean"], arrays["z_log_var"]).sum(-1).mean()
     # MC standard error of the batch mean, estimated with NumPy draws
     rng = np.random.default_rng(0)
     mean, log_var = arrays["z_mean"].astype("float64"), arrays["z_log_var"].astype("float64")
@@ -297,7 +301,7 @@ def test_density_gap_fused_term_passes_gradcheck():
     bias = torch.tensor(np.where(rng.random((4, 5)) < 0.3, -np.inf, 0.0))
     bias[:, 0] = 0.0  # every row keeps one member
     for b in (None, bias):
-        assert torch.autograd.gradcheck(lambda *t: kvae.backend.gaussian_logsumexp(*t, b), (z, mean, log_var))
+        assert torch.autograd.gradcheck(lambda *t, b=b: kvae.backend.gaussian_logsumexp(*t, b), (z, mean, log_var))
 
 
 def test_density_gap_chunk_size():
@@ -334,7 +338,7 @@ def test_density_gap_single_group_matches_closed_form_kl(marginal):
     z64, mean64, lv64 = z.astype("float64"), mean.astype("float64"), log_var.astype("float64")
     diff = (stats.norm.logpdf(z64, mean64, np.exp(0.5 * lv64)) - stats.norm.logpdf(z64)).sum(-1)  # (m, B)
     se = diff.std(axis=0) / math.sqrt(m)
-    kl = np_kl_units(mean, log_var).sum(-1)
+    kl = np_kl(mean, log_var).sum(-1)
     assert np.all(np.abs(got - kl) < 5 * se + 1e-4), (got, kl, se)
 
 
@@ -364,7 +368,7 @@ def test_density_gap_nonnegative_when_aggregate_differs_from_prior(marginal):
     log_var = np.full((batch, dim), -1.0, dtype="float32")
     z = (mean + np.exp(-0.5) * rng.normal(size=(m, batch, dim))).astype("float32")
     gap = library_density_gap(z, mean, log_var, None, marginal)
-    kl = np_kl_units(mean, log_var).sum(-1).mean()
+    kl = np_kl(mean, log_var).sum(-1).mean()
     assert gap.mean() > 0
     assert gap.mean() > 3.0  # the aggregate sits around 2 in every unit: KL(q_agg || p) ~ 3 * 2 nats
     if not marginal:

@@ -7,16 +7,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import keras  # noqa: E402
-import matplotlib.image  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import keras
+import matplotlib.image
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
 
-from kvae.metrics import active_units  # noqa: E402
-from kvae.plotting import aggregate_posterior, image_grid, interpolation_curves, tsne, unit_boxplots  # noqa: E402
+from kvae.metrics import active_units
+from kvae.plotting import aggregate_posterior, image_grid, interpolation_curves, tsne, unit_boxplots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

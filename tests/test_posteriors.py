@@ -19,20 +19,14 @@ from kvae.posteriors import (
     reparameterize,
 )
 from kvae.priors import StandardNormal
+from kvae.testing import np_, np_kl, tensor
 
 SAMPLERS = [IsotropicGaussian, DiagonalGaussian]
 ALL_POSTERIORS = [IsotropicGaussian, DiagonalGaussian, Deterministic]
 
 
-from kvae.testing import np_, tensor  # noqa: E402
-
-
 def features(batch=5, width=7, seed=0):
     return tensor(np.random.default_rng(seed).normal(size=(batch, width)))
-
-
-def np_kl(mean, log_var):
-    return 0.5 * (mean**2 + np.exp(log_var) - log_var - 1.0)
 
 
 # ------------------------------------------------------------------------------------------------ shapes

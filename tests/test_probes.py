@@ -4,6 +4,8 @@ Backend independent (run under KERAS_BACKEND=tensorflow, jax and torch): synthet
 models with hand-checkable outputs, and one tiny TextVAE (latent 2) fit for one epoch on 20 SNLI sentences.
 """
 
+from typing import ClassVar
+
 import keras
 import numpy as np
 import pytest
@@ -51,7 +53,7 @@ def xor(n=120, seed=0):
 class RecordingLogisticRegression(LogisticRegression):
     """Records the training labels of every fit (monkeypatched in place of scikit-learn's)."""
 
-    fits = []
+    fits: ClassVar[list] = []
 
     def fit(self, X, y, *args, **kwargs):
         RecordingLogisticRegression.fits.append(np.asarray(y).copy())
@@ -262,7 +264,7 @@ def test_agreement_with_custom_classifier():
 class StubInterpolator:
     """`interpolate` returns the same three sentences for every pair."""
 
-    sentences = ["a b c d", "a b c y", "w x y z"]
+    sentences: ClassVar[list] = ["a b c d", "a b c y", "w x y z"]
 
     def __init__(self):
         self.calls = []
@@ -331,9 +333,20 @@ def test_interpolation_smoothness_real_text_vae(text_model):
 def test_imputation_and_probe_real_text_vae(text_model):
     model, sentences = text_model
     imputed = imputation(model, sentences[:5], max_length=6)
-    assert len(imputed) == 5 and all(isinstance(s, str) for s in imputed)
+    # the greedy reconstructions of the first quarter of each sentence's words
+    assert imputed == model.reconstruct(truncate_words(sentences[:5], keep=0.25), max_length=6)
+    assert all(len(s.split()) <= 6 for s in imputed)
     labels = np.array([len(s.split()) % 2 for s in sentences])
     if np.bincount(labels).min() < 2:
         labels = np.tile([0, 1], 10)
     result = probe(model, sentences, labels, seeds=(0,))
-    assert 0.0 <= result["accuracy_mean"] <= 1.0 and result["train_sizes"] == [16]
+    # the probe on the model's posterior means: a standardised logistic regression on the same stratified split
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    means = model.encode(sentences)
+    train, test = train_test_split(np.arange(len(labels)), test_size=0.2, stratify=labels, random_state=0)
+    reference = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=0)).fit(means[train], labels[train])
+    assert result["train_sizes"] == [len(train)] == [16]
+    assert result["accuracies"] == [pytest.approx(np.mean(reference.predict(means[test]) == labels[test]))]

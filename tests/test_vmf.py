@@ -20,7 +20,7 @@ N_DRAWS = 20000  # per mean direction
 # compiles each op for few shapes.
 
 
-from kvae.testing import np_, tensor  # noqa: E402
+from kvae.testing import np_, tensor
 
 
 def unit_rows(rows, dim, seed=0):
@@ -93,7 +93,7 @@ def test_cosine_marginal_matches_exact_vmf(dim, kappa):
     assert abs(t.var() - var) < 5 * np.std((t - t.mean()) ** 2) / math.sqrt(n) + 1e-9
     # Whole distribution: Kolmogorov-Smirnov against the exact CDF of t (tabulated on the theta grid).
     cdf_t = 1.0 - integrate.cumulative_trapezoid(dens, theta, initial=0.0)  # P(T <= cos theta)
-    cdf = lambda x: np.interp(x, np.cos(theta)[::-1], cdf_t[::-1])  # noqa: E731
+    cdf = lambda x: np.interp(x, np.cos(theta)[::-1], cdf_t[::-1])
     assert stats.kstest(t, cdf).pvalue > 1e-4
 
 

@@ -70,24 +70,18 @@ def read_idx(path):
     if len(data) < 4:
         raise ValueError(f"{path}: truncated IDX file ({len(data)} bytes, no header)")
     if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise ValueError(
-            f"{path}: not an IDX file (bad magic number 0x{data[:4].hex()})"
-        )
+        raise ValueError(f"{path}: not an IDX file (bad magic number 0x{data[:4].hex()})")
     dtype = _IDX_DTYPES[data[2]]
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise ValueError(
-            f"{path}: truncated IDX header ({len(data)} bytes, "
-            f"expected {header} for {ndim} dimensions)"
-        )
+        raise ValueError(f"{path}: truncated IDX header ({len(data)} bytes, expected {header} for {ndim} dimensions)")
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
         kind = "truncated" if len(data) < expected else "corrupted"
         raise ValueError(
-            f"{path}: {kind} IDX file ({len(data)} bytes, expected {expected} "
-            f"for shape {shape} of {dtype.name})"
+            f"{path}: {kind} IDX file ({len(data)} bytes, expected {expected} for shape {shape} of {dtype.name})"
         )
     array = np.frombuffer(data, dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
@@ -110,14 +104,10 @@ def _load_folder(folder):
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(
-                f"{folder}: inconsistent {split} files: images {x.shape}, "
-                f"labels {y.shape}"
-            )
+            raise ValueError(f"{folder}: inconsistent {split} files: images {x.shape}, labels {y.shape}")
         if y.size and (y.min() < 0 or y.max() > 9):
             raise ValueError(
-                f"{_find(folder, FILES[f'y_{split}'])}: class labels must lie "
-                f"in [0, 9], found [{y.min()}, {y.max()}]"
+                f"{_find(folder, FILES[f'y_{split}'])}: class labels must lie in [0, 9], found [{y.min()}, {y.max()}]"
             )
     return (
         (arrays["x_train"], arrays["y_train"]),
@@ -154,7 +144,9 @@ def fashion_mnist(path=None):
 
     Raises:
         FileNotFoundError: if the files are found nowhere (and Keras cannot
-            download them); the message names every place tried.
+            download them); the message names every place tried and the
+            bundled sample (``fashion_mnist_sample()``, ``--data
+            fashion-mnist-sample``).
         TypeError: if ``path`` is not a str or path-like object.
         ValueError: if a file is truncated or corrupted, or holds labels
             outside [0, 9].
@@ -167,15 +159,10 @@ def fashion_mnist(path=None):
     names = ", ".join(FILES.values())
     if path is not None:
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(
-                f"`path` must be a str or os.PathLike folder, got "
-                f"{type(path).__name__}: {path!r:.60}"
-            )
+            raise TypeError(f"`path` must be a str or os.PathLike folder, got {type(path).__name__}: {path!r:.60}")
         folder = Path(path).expanduser()
         if not _has_files(folder):
-            raise FileNotFoundError(
-                f"Fashion-MNIST files not found in {folder} (expected {names})."
-            )
+            raise FileNotFoundError(f"Fashion-MNIST files not found in {folder} (expected {names}).")
         return _load_folder(folder)
 
     tried = []
@@ -199,14 +186,12 @@ def fashion_mnist(path=None):
     try:
         return _keras_load_data()
     except Exception as e:  # Keras raises plain Exception on network failure.
-        tried.append(
-            f"keras.datasets.fashion_mnist.load_data() ({type(e).__name__}: {e})"
-        )
+        tried.append(f"keras.datasets.fashion_mnist.load_data() ({type(e).__name__}: {e})")
     raise FileNotFoundError(
-        f"Fashion-MNIST not found ({names}). Looked in:\n  - "
-        + "\n  - ".join(tried)
-        + f"\nPass path=..., set ${ENV_VAR}, or connect to the internet. "
-        "For a small offline sample use kvae.datasets.fashion_mnist_sample()."
+        f"Fashion-MNIST not found ({names}); looked in: " + "; ".join(tried) + ". "
+        "Offline, use the 2,500-image sample bundled with kvae: kvae.datasets.fashion_mnist_sample() in Python, "
+        "`--data fashion-mnist-sample` on the command line. For the full set, pass path=..., set "
+        f"${ENV_VAR} to a folder holding the four files, or connect to the internet."
     )
 
 

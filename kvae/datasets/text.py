@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kvae.checks import check_int, check_seed
+
 _SNLI = "snli_sample.txt.gz"
 
 
@@ -119,18 +121,14 @@ def snli_sample(test_size=1000, seed=0):
         >>> len(train), len(test)
         (9000, 1000)
     """
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)):
-        raise TypeError(f"test_size must be an int, got {test_size!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
-    if seed is not None and seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    test_size = check_int(test_size, "test_size", minimum=0, type_error=True)
+    seed = check_seed(seed, type_error=True)
     resource = resources.files(__package__).joinpath("data").joinpath(_SNLI)
     with resource.open("rb") as raw:
         stream = io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
         lines = [line for _, line in _read_lines(stream, _SNLI)]
     if not 0 <= test_size <= len(lines):
-        raise ValueError(f"test_size must be in [0, {len(lines)}], got {test_size}")
+        raise ValueError(f"`test_size` must be in [0, {len(lines)}], got {test_size}")
     order = np.random.default_rng(seed).permutation(len(lines))
     test = [lines[i] for i in order[:test_size]]
     train = [lines[i] for i in order[test_size:]]

@@ -1,7 +1,7 @@
 """Decoders: z -> logits of the likelihood p(x|z)."""
 
 from kvae.decoders.conv_decoder import ConvDecoder
-from kvae.decoders.mlp_decoder import MLPDecoder
 from kvae.decoders.lstm_decoder import LSTMDecoder
+from kvae.decoders.mlp_decoder import MLPDecoder
 
-__all__ = ["LSTMDecoder", "ConvDecoder", "MLPDecoder"]
+__all__ = ["ConvDecoder", "LSTMDecoder", "MLPDecoder"]

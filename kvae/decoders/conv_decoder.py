@@ -1,8 +1,10 @@
 import keras
 
+from kvae.decoders.image_decoder import ImageDecoder
+
 
 @keras.saving.register_keras_serializable(package="kvae")
-class ConvDecoder(keras.layers.Layer):
+class ConvDecoder(ImageDecoder):
     """Convolutional image decoder: dense to a (H / 2^k, W / 2^k, filters[0]) map, stride-2 transposed convolutions,
     then a 3x3 convolution to one logit per pixel and channel.
 
@@ -15,10 +17,8 @@ class ConvDecoder(keras.layers.Layer):
     """
 
     def __init__(self, output_shape, filters=(64, 32), activation="relu", **kwargs):
-        super().__init__(**kwargs)
-        self.target_shape = tuple(int(s) for s in output_shape)
+        super().__init__(output_shape, activation, **kwargs)
         self.filters = tuple(int(f) for f in filters)
-        self.activation = activation
         factor = 2 ** len(self.filters)
         height, width = self.target_shape[:2]
         if height % factor or width % factor:
@@ -47,12 +47,7 @@ class ConvDecoder(keras.layers.Layer):
             x = deconv(x)
         return self.reshape(self.logits(x))
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"output_shape": list(self.target_shape), "filters": list(self.filters), "activation": self.activation}
-        )
+        config.update({"filters": list(self.filters)})
         return config

@@ -2,9 +2,11 @@ import math
 
 import keras
 
+from kvae.decoders.image_decoder import ImageDecoder
+
 
 @keras.saving.register_keras_serializable(package="kvae")
-class MLPDecoder(keras.layers.Layer):
+class MLPDecoder(ImageDecoder):
     """MLP decoder of the IWAE paper: `hidden_dims` dense layers, then a linear layer to one logit per output value.
 
     z (B, D) -> logits (B, *output_shape).
@@ -16,10 +18,8 @@ class MLPDecoder(keras.layers.Layer):
     """
 
     def __init__(self, output_shape, hidden_dims=(200, 200), activation="tanh", **kwargs):
-        super().__init__(**kwargs)
-        self.target_shape = tuple(int(s) for s in output_shape)
+        super().__init__(output_shape, activation, **kwargs)
         self.hidden_dims = tuple(int(h) for h in hidden_dims)
-        self.activation = activation
         self.hidden = [keras.layers.Dense(h, activation=activation, name=f"dense_{i}") for i, h in enumerate(self.hidden_dims)]
         self.logits = keras.layers.Dense(math.prod(self.target_shape), name="logits")
         self.reshape = keras.layers.Reshape(self.target_shape)
@@ -36,12 +36,7 @@ class MLPDecoder(keras.layers.Layer):
             x = layer(x)
         return self.reshape(self.logits(x))
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"output_shape": list(self.target_shape), "hidden_dims": list(self.hidden_dims), "activation": self.activation}
-        )
+        config.update({"hidden_dims": list(self.hidden_dims)})
         return config

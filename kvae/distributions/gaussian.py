@@ -69,5 +69,6 @@ def mixture_component_log_prob(z, means, log_vars):
     if log_vars.shape[-1] == 1 and means.shape[-1] != 1:  # D (log 2pi + log s_c^2) + |z - m_c|^2 / s_c^2
         log_var = log_vars[:, 0]
         squared = ops.sum(ops.square(diff), axis=-1)  # (..., C)
-        return -0.5 * (means.shape[-1] * (LOG_2PI + log_var) + squared * ops.exp(-log_var))
-    return -0.5 * ops.sum(LOG_2PI + log_vars + ops.square(diff) * ops.exp(-log_vars), axis=-1)
+        return -0.5 * (squared * ops.exp(-log_var) + means.shape[-1] * (LOG_2PI + log_var))
+    # The term of `z` first: symbolic `z` (a KerasTensor) then meets the parameters' tensors through its own operators.
+    return -0.5 * ops.sum(ops.square(diff) * ops.exp(-log_vars) + (LOG_2PI + log_vars), axis=-1)

@@ -4,8 +4,9 @@
 import keras
 import numpy as np
 
+from kvae.checks import check_int, check_number, check_seed
 from kvae.metrics.evaluation import check_gaussian_posterior
-from kvae.metrics.latent import _check_int, _check_seed, _check_threshold, active_units, kl, mutual_information
+from kvae.metrics.latent import active_units, kl, mutual_information
 
 __all__ = ["LatentMetricsCallback"]
 
@@ -63,11 +64,11 @@ class LatentMetricsCallback(keras.callbacks.Callback):
             if not validation_data:
                 raise ValueError("`validation_data` is an empty tuple.")
             validation_data = validation_data[0]
-        self.every = _check_int(every, "every", 1)
-        self.samples = None if samples is None else _check_int(samples, "samples", 1)
-        _check_threshold(threshold)
+        self.every = check_int(every, "every")
+        self.samples = check_int(samples, "samples", allow_none=True)
+        check_number(threshold, "threshold", low=0)
         self.threshold = float(threshold)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.verbose = bool(verbose)
         self.validation_data = _first(validation_data, self.samples)
 

@@ -1,12 +1,9 @@
 """One-call evaluation of the latent space of a trained VAE."""
 
-import numbers
-
 import numpy as np
 
+from kvae.checks import check_int, check_number, check_seed
 from kvae.metrics.latent import (
-    _check_int,
-    _check_seed,
     active_units,
     consistent_units,
     kl,
@@ -29,12 +26,6 @@ def check_gaussian_posterior(model):
             f"`model` has a {type(posterior).__name__} posterior; these metrics assume a Gaussian posterior "
             "N(mean, diag(exp(log_var))) as returned by `encode(x, return_log_var=True)`."
         )
-
-
-def _check_threshold(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a non-negative finite number; got {value!r}.")
-    return float(value)
 
 
 def evaluate_latent(
@@ -95,11 +86,11 @@ def evaluate_latent(
     Example:
         >>> metrics = kvae.metrics.evaluate_latent(model, x_test)
     """
-    batch_size = _check_int(batch_size, "batch_size", 1)
-    samples = _check_int(samples, "samples", 1)
-    seed = _check_seed(seed)
-    au_threshold = _check_threshold(au_threshold, "au_threshold")
-    cu_threshold = _check_threshold(cu_threshold, "cu_threshold")
+    batch_size = check_int(batch_size, "batch_size")
+    samples = check_int(samples, "samples")
+    seed = check_seed(seed)
+    au_threshold = check_number(au_threshold, "au_threshold", low=0)
+    cu_threshold = check_number(cu_threshold, "cu_threshold", low=0)
     if not hasattr(model, "encode"):
         raise ValueError(f"`model` must have an `encode` method (a kvae model); got {type(model).__name__}.")
     check_gaussian_posterior(model)

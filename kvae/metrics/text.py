@@ -10,53 +10,14 @@ import numbers
 
 import numpy as np
 
+from kvae.checks import check_int, check_sentences
+
 __all__ = ["bleu", "rouge"]
 
 
-def _as_sentence(sentence, name, index):
-    if isinstance(sentence, str):
-        return tuple(sentence.split())
-    if isinstance(sentence, bytes):
-        raise ValueError(
-            f"`{name}[{index}]` must be a str or a sequence of tokens; got bytes."
-        )
-    try:
-        tokens = tuple(str(t) for t in sentence)
-    except TypeError:
-        raise ValueError(
-            f"`{name}[{index}]` must be a str or a sequence of tokens; "
-            f"got {type(sentence).__name__}."
-        ) from None
-    for t in tokens:
-        if not t or t != t.strip() or len(t.split()) != 1:
-            raise ValueError(
-                f"`{name}[{index}]` has token {t!r}: tokens must be non-empty "
-                "and contain no whitespace."
-            )
-    return tokens
-
-
-def _as_corpus(corpus, name):
-    if isinstance(corpus, (str, bytes)):
-        raise ValueError(
-            f"`{name}` must be a sequence of sentences (strings or token "
-            f"lists), not a single {type(corpus).__name__}."
-        )
-    try:
-        sentences = list(corpus)
-    except TypeError:
-        raise ValueError(
-            f"`{name}` must be a sequence of sentences (strings or token "
-            f"lists); got {type(corpus).__name__}."
-        ) from None
-    if not sentences:
-        raise ValueError(f"`{name}` must contain at least one sentence.")
-    return [_as_sentence(s, name, i) for i, s in enumerate(sentences)]
-
-
 def _as_pair(references, hypotheses):
-    refs = _as_corpus(references, "references")
-    hyps = _as_corpus(hypotheses, "hypotheses")
+    refs = check_sentences(references, "references", allow_empty=False, tokens=True)
+    hyps = check_sentences(hypotheses, "hypotheses", allow_empty=False, tokens=True)
     if len(refs) != len(hyps):
         raise ValueError(
             "`references` and `hypotheses` must have the same number of "
@@ -97,9 +58,7 @@ def bleu(references, hypotheses, n=4, smoothing=True):
         >>> bleu(["the cat sat on the mat"], ["the cat sat on the mat"])
         100.0
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"`n` must be an int >= 1; got {n!r}.")
-    n = int(n)
+    n = check_int(n, "n")
     refs, hyps = _as_pair(references, hypotheses)
 
     from nltk.translate.bleu_score import SmoothingFunction, corpus_bleu

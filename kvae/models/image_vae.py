@@ -40,6 +40,10 @@ class ImageVAE(VAE):
     >>> model.fit(x, epochs=1, batch_size=128)
     >>> model.encode(x[:10]).shape
     (10, 32)
+    >>> model.generate(4).shape                      # images from the prior (`sample` is an alias)
+    (4, 28, 28)
+    >>> model.interpolate(x[0], x[1], steps=5).shape  # decoded line between two images' posterior means
+    (5, 28, 28)
 
     Reference: the isotropic Gaussian posterior for VAEs; IWAE architecture (Burda et al., 2016).
     """
@@ -131,17 +135,28 @@ class ImageVAE(VAE):
             x = np.asarray(x)
         except ValueError as e:  # ragged nested lists
             raise ValueError(f"`{name}` must be an array of images of one shape: {e}") from None
+        if x.ndim == 2 or (self.image_shape is not None and len(self.image_shape) == 3 and x.shape == self.image_shape):
+            raise ValueError(
+                f"`{name}` must be a batch of images (N, H, W) or (N, H, W, C), got one image of shape {x.shape}; "
+                f"for a single image pass `{name}[None]` (a batch of one)."
+            )
         if x.ndim not in (3, 4) or x.shape[0] == 0:
-            raise ValueError(f"`{name}` must be a non-empty array of images (N, H, W) or (N, H, W, C), got shape {x.shape}.")
+            raise ValueError(
+                f"`{name}` must be a non-empty array of images (N, H, W) or (N, H, W, C), got shape {x.shape}."
+            )
         if self.image_shape is not None and tuple(x.shape[1:]) != self.image_shape:
-            raise ValueError(f"`{name}` has images of shape {tuple(x.shape[1:])}, the model expects {self.image_shape}.")
+            raise ValueError(
+                f"`{name}` has images of shape {tuple(x.shape[1:])}, the model expects {self.image_shape}."
+            )
         if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
             raise ValueError(f"`{name}` must hold uint8 or float pixels, got dtype {x.dtype}.")
         if np.issubdtype(x.dtype, np.floating):
             if not np.all(np.isfinite(x)):
                 raise ValueError(f"`{name}` contains NaN or infinite pixels.")
             if x.min() < 0 or x.max() > 1:
-                raise ValueError(f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}].")
+                raise ValueError(
+                    f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}]."
+                )
         elif x.min() < 0 or x.max() > 255:
             raise ValueError(f"`{name}` integer pixels must lie in [0, 255], got [{x.min()}, {x.max()}].")
 
@@ -163,6 +178,17 @@ class ImageVAE(VAE):
         known = shape.rank is not None and shape[1:].is_fully_defined()
         if self.image_shape is not None and known and tuple(shape[1:]) != self.image_shape:
             raise ValueError(f"`{name}` has images of shape {tuple(shape[1:])}, the model expects {self.image_shape}.")
+
+    def interpolation_ends(self, a, b):
+        for name, image in (("a", a), ("b", b)):
+            shape = np.shape(image)
+            if len(shape) not in (2, 3) or (self.image_shape is not None and shape != self.image_shape):
+                expected = self.image_shape or "(H, W) or (H, W, C)"
+                raise ValueError(f"`{name}` must be one image of shape {expected}, got shape {shape}.")
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype != b.dtype:  # uint8 and float images: both as floats in [0, 1], as `preprocess` reads them
+            a, b = (x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x for x in (a, b))
+        return super().interpolation_ends(a, b)
 
     def decode(self, z):
         """Pixel probabilities (N, *image_shape) for latent codes `z` (N, D)."""

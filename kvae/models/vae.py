@@ -142,14 +142,46 @@ class VAE(keras.Model):
         """Mean of p(x|z) (Bernoulli probabilities) for latent codes `z` (N, D), as a NumPy array."""
         return ops.convert_to_numpy(ops.sigmoid(self.decode_logits(z)))
 
-    def sample(self, n):
-        """Decode `n` draws from the prior."""
+    # The same verbs on every model: `encode(x)`, `reconstruct(x)`, `generate(n)`, `interpolate(a, b, steps)`.
+    def generate(self, n):
+        """Decode `n` draws from the prior: (n, ...) like `decode` (images: pixel probabilities (n, H, W[, C]))."""
         n = check_int(n, "n")
         return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)))
+
+    def sample(self, n):
+        """An alias of `generate(n)` (the name of earlier versions)."""
+        return self.generate(n)
 
     def reconstruct(self, x):
         """Decode the posterior means of `x`."""
         return self.decode(self.encode(x))
+
+    def interpolate(self, a, b, steps=11):
+        """Decode `steps` points on the line between the posterior means of two single examples `a` and `b` (both
+        ends included): (steps, ...) like `decode`.
+
+        Args:
+            a, b: one example each (for images an (H, W) or (H, W, C) array, not a batch).
+            steps: number of points, >= 2.
+        """
+        steps = check_int(steps, "steps", minimum=2)
+        ends = self.interpolation_ends(a, b)
+        t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
+        return self.decode((1 - t) * ends[0] + t * ends[1])
+
+    def interpolation_ends(self, a, b):
+        """The posterior means (2, D) of the single examples `a` and `b` of `interpolate`."""
+        arrays = []
+        for name, example in (("a", a), ("b", b)):
+            try:
+                arrays.append(np.asarray(example))
+            except ValueError as e:
+                raise ValueError(f"`{name}` must be one example (an array): {e}") from None
+        if arrays[0].shape != arrays[1].shape:
+            raise ValueError(f"`a` and `b` must have the same shape, got {arrays[0].shape} and {arrays[1].shape}.")
+        if arrays[0].dtype != arrays[1].dtype:
+            arrays = [array.astype(np.result_type(*arrays)) for array in arrays]
+        return self.encode(np.stack(arrays))
 
     def with_posterior(self, posterior):
         """Warm start: a new model of the same class and configuration with another Gaussian posterior

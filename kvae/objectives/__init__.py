@@ -1,8 +1,7 @@
 """Objectives: serialisable layers mapping model outputs to the loss (rec + reg), each owning its schedule step,
 seed and metric trackers."""
 
-import keras
-
+from kvae.checks import deserialize
 from kvae.objectives import schedules
 from kvae.objectives.beta import Beta
 from kvae.objectives.capacity import Capacity
@@ -30,25 +29,20 @@ def get(identifier, seed=None, **kwargs):
     if isinstance(identifier, Objective):
         return identifier
     if isinstance(identifier, dict):
-        if "class_name" not in identifier:
-            raise ValueError(
-                f"`objective` given as a dict must be a serialised Keras config (with `class_name`) or, in "
-                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
-            )
-        return keras.saving.deserialize_keras_object(identifier)
+        return deserialize(identifier, "objective")
     if not isinstance(identifier, str) or identifier not in OBJECTIVES:
         raise ValueError(f"Unknown `objective` {identifier!r}; expected one of {sorted(OBJECTIVES)} or an Objective.")
     return OBJECTIVES[identifier](seed=seed, **kwargs)
 
 
 __all__ = [
+    "ELBO",
+    "IWAE",
     "OBJECTIVES",
     "Beta",
     "Capacity",
     "DensityGap",
-    "ELBO",
     "FreeBits",
-    "IWAE",
     "Objective",
     "Reconstruction",
     "density_gap",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kvae.checks import check_matrix, to_numpy
+
 ACTIVE_COLOR = "tab:blue"
 INACTIVE_COLOR = "tab:gray"
 DPI = 100
@@ -41,25 +43,16 @@ def finish(figure, path):
 
 
 def as_matrix(values, name, n_rows=None):
-    """`values` as a finite float64 array (N, D); backend tensors are converted."""
-    try:
-        x = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError, RuntimeError):
-        import keras
-
-        x = np.asarray(keras.ops.convert_to_numpy(values), dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"`{name}` must be a non-empty 2-D array (N, D), got shape {x.shape}.")
+    """`values` as a finite float64 array (N, D) (`kvae.checks.check_matrix`), with `n_rows` rows when given."""
+    x = check_matrix(values, name, shape="(N, D)")
     if n_rows is not None and x.shape[0] != n_rows:
         raise ValueError(f"`{name}` must have {n_rows} rows, got shape {x.shape}.")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"`{name}` must contain only finite values.")
     return x
 
 
 def as_log_var(log_var, mean):
     """`log_var` broadcast to the shape of `mean` ((N, D), (N, 1) or (N,) for an isotropic posterior)."""
-    lv = np.asarray(log_var, dtype=np.float64)
+    lv = to_numpy(log_var)
     if lv.ndim == 1:
         lv = lv[:, None]
     lv = as_matrix(lv, "log_var", n_rows=mean.shape[0])

@@ -1,7 +1,7 @@
-import numbers
 
 import numpy as np
 
+from kvae.checks import check_int
 from kvae.plotting._figure import as_matrix, finish, new_figure
 
 MAX_LEGEND_CLASSES = 20
@@ -37,8 +37,7 @@ def tsne(mean, labels, path=None, seed=0, max_points=5000):
         labels = np.asarray(labels)
         if labels.ndim != 1 or labels.shape[0] != n:
             raise ValueError(f"`labels` must be 1-D with {n} entries, got shape {labels.shape}.")
-    if isinstance(max_points, bool) or not isinstance(max_points, numbers.Integral) or max_points < 4:
-        raise ValueError(f"`max_points` must be an integer >= 4, got {max_points!r}.")
+    max_points = check_int(max_points, "max_points", minimum=4)
     if n < 4:
         raise ValueError(f"t-SNE needs at least 4 points, got {n}.")
     if n > max_points:

@@ -2,6 +2,7 @@ import numbers
 
 import numpy as np
 
+from kvae.checks import check_int
 from kvae.plotting._figure import as_log_var, as_matrix, finish, new_figure
 
 SAMPLES_LABEL = "aggregated posterior samples"
@@ -48,10 +49,7 @@ def aggregate_posterior(mean, log_var, units=None, samples_per_example=1, path=N
         if units[0] == units[1]:
             raise ValueError(f"`units` must be two different units, got {units!r}.")
         units = tuple(int(u) for u in units)
-    if isinstance(samples_per_example, bool) or not isinstance(samples_per_example, numbers.Integral):
-        raise ValueError(f"`samples_per_example` must be a positive integer, got {samples_per_example!r}.")
-    if samples_per_example < 1:
-        raise ValueError(f"`samples_per_example` must be a positive integer, got {samples_per_example!r}.")
+    samples_per_example = check_int(samples_per_example, "samples_per_example")
 
     centres = mean[:, units]
     scale = np.exp(0.5 * log_var[:, units])

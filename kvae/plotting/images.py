@@ -1,8 +1,8 @@
 import math
-import numbers
 
 import numpy as np
 
+from kvae.checks import check_int
 from kvae.plotting._figure import finish, new_figure
 
 PAD = 1
@@ -38,9 +38,7 @@ def image_grid(images, rows=None, path=None, title=None):
     n, h, w = x.shape[:3]
     if rows is None:
         rows = math.ceil(math.sqrt(n))
-    if isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or rows < 1:
-        raise ValueError(f"`rows` must be a positive integer, got {rows!r}.")
-    rows = min(int(rows), n)
+    rows = min(check_int(rows, "rows"), n)
     cols = math.ceil(n / rows)
 
     canvas = np.ones((rows * (h + PAD) + PAD, cols * (w + PAD) + PAD) + x.shape[3:])

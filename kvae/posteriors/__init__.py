@@ -1,7 +1,6 @@
 """Posterior samplers q(z|x), every one a `Posterior`: encoder features -> `z_mean`, `z_log_var`, sampled `z`."""
 
-import keras
-
+from kvae.checks import deserialize
 from kvae.posteriors.batchnorm_gaussian import BatchNormGaussian
 from kvae.posteriors.delta_gaussian import DeltaGaussian
 from kvae.posteriors.deterministic import Deterministic
@@ -31,12 +30,7 @@ def get(identifier, latent_dim, seed=None, **kwargs):
             )
         return identifier
     if isinstance(identifier, dict):
-        if "class_name" not in identifier:
-            raise ValueError(
-                f"`posterior` given as a dict must be a serialised Keras config (with `class_name`) or, in "
-                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
-            )
-        return keras.saving.deserialize_keras_object(identifier)
+        return deserialize(identifier, "posterior")
     if not isinstance(identifier, str) or identifier not in POSTERIORS:
         raise ValueError(f"Unknown `posterior` {identifier!r}; expected one of {sorted(POSTERIORS)} or a layer.")
     return POSTERIORS[identifier](latent_dim=latent_dim, seed=seed, **kwargs)

@@ -63,7 +63,7 @@ class Posterior(keras.layers.Layer):
 
     def kl(self, mean, log_var, prior=None):
         """Closed-form KL(q(z|x) || p(z)) per unit, or None without a closed form."""
-        return None
+        return
 
     def call(self, features, num_samples=None, training=None):
         mean, log_var = self.parameters(features, training=training)

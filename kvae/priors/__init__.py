@@ -2,6 +2,7 @@
 
 import keras
 
+from kvae.checks import deserialize
 from kvae.priors.hyperspherical_uniform import HypersphericalUniform
 from kvae.priors.mixture_of_gaussians import MixtureOfGaussians
 from kvae.priors.prior import Prior
@@ -27,12 +28,7 @@ def get(identifier, seed=None, **kwargs):
             f"{type(identifier).__name__} layer."
         )
     if isinstance(identifier, dict):
-        if "class_name" not in identifier:
-            raise ValueError(
-                f"`prior` given as a dict must be a serialised Keras config (with `class_name`) or, in "
-                f"`kvae.create_model`, {{\"name\": ..., **options}}; got {identifier!r}."
-            )
-        return keras.saving.deserialize_keras_object(identifier)
+        return deserialize(identifier, "prior")
     if not isinstance(identifier, str) or identifier not in PRIORS:
         raise ValueError(f"Unknown `prior` {identifier!r}; expected one of {sorted(PRIORS)} or a prior layer.")
     return PRIORS[identifier](seed=seed, **{**PRIOR_OPTIONS.get(identifier, {}), **kwargs})

@@ -92,7 +92,7 @@ class MixtureOfGaussians(Prior):
 
     def kl(self, mean, log_var):
         """No closed form: objectives fall back to the Monte Carlo estimate."""
-        return None
+        return
 
     def sample(self, n, latent_dim):
         """(n, D) draws: a component c ~ Categorical(pi), then z = m_c + s_c * eps."""

@@ -42,7 +42,7 @@ class Prior(keras.layers.Layer):
 
     def kl(self, mean, log_var):
         """Closed-form KL(q || p) per unit for a Gaussian posterior q, or None."""
-        return None
+        return
 
     def sample(self, n, latent_dim):
         """(n, latent_dim) draws from p(z)."""

@@ -1,33 +1,9 @@
 """The evaluation loop shared by `linear_probe` and `mlp_probe` (private)."""
 
-import numbers
-
 import numpy as np
 
-from kvae.probes._common import as_labels, check_fraction, round_half_up, stratified_split
-
-
-def _as_features(features):
-    try:
-        x = np.asarray(features, dtype=np.float64)
-    except (TypeError, ValueError, RuntimeError):
-        import keras
-
-        x = np.asarray(keras.ops.convert_to_numpy(features), dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"`features` must be a non-empty 2-D array (N, D), got shape {x.shape}.")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("`features` must contain only finite values.")
-    return x
-
-
-def _as_seeds(seeds):
-    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        seeds = (seeds,)
-    seeds = tuple(seeds)
-    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise ValueError(f"`seeds` must be a non-empty sequence of non-negative integers, got {seeds!r}.")
-    return tuple(int(s) for s in seeds)
+from kvae.checks import check_fraction, check_matrix, check_number, check_seeds
+from kvae.probes._common import as_labels, round_half_up, stratified_split
 
 
 def few_shot_indices(train_labels, train_fraction, rng):
@@ -53,12 +29,11 @@ def evaluate_probe(make_classifier, features, labels, seeds, test_size, train_fr
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    x = _as_features(features)
+    x = check_matrix(features, "features", shape="(N, D)")
     y = as_labels(labels, x.shape[0])
-    seeds = _as_seeds(seeds)
+    seeds = check_seeds(seeds)
     train_fraction = check_fraction(train_fraction, "train_fraction")
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise ValueError(f"`test_size` must be a fraction in (0, 1) or a number of examples, got {test_size!r}.")
+    check_number(test_size, "test_size", low=0, low_open=True)  # a fraction in (0, 1) or a number of examples
     accuracies, f1s, train_sizes = [], [], []
     for seed in seeds:
         train, test = stratified_split(y, test_size, seed)
@@ -68,7 +43,7 @@ def evaluate_probe(make_classifier, features, labels, seeds, test_size, train_fr
         predicted = model.predict(x[test])
         accuracies.append(float(accuracy_score(y[test], predicted)))
         f1s.append(float(f1_score(y[test], predicted, average="macro", zero_division=0)))
-        train_sizes.append(int(len(train)))
+        train_sizes.append(len(train))
     return {
         "accuracy_mean": float(np.mean(accuracies)),
         "accuracy_std": float(np.std(accuracies)),

@@ -1,6 +1,7 @@
 import numpy as np
 
-from kvae.probes._common import as_labels, as_sentences, stratified_split
+from kvae.checks import check_sentences
+from kvae.probes._common import as_labels, stratified_split
 
 
 def _tfidf_logistic_regression(train_texts, train_labels, test_texts):
@@ -39,8 +40,8 @@ def agreement(classifier_fit_predict, originals, reconstructions, labels, test_s
     """
     from sklearn.metrics import f1_score
 
-    originals = as_sentences(originals, "originals")
-    reconstructions = as_sentences(reconstructions, "reconstructions")
+    originals = check_sentences(originals, "originals")
+    reconstructions = check_sentences(reconstructions, "reconstructions")
     if len(originals) != len(reconstructions):
         raise ValueError(
             f"`originals` and `reconstructions` must have the same length, got {len(originals)} and "

@@ -1,6 +1,7 @@
 import numpy as np
 
-from kvae.probes._common import as_sentences, check_fraction, round_half_up
+from kvae.checks import check_fraction, check_seed, check_sentences
+from kvae.probes._common import round_half_up
 
 
 def delete_words(sentences, fraction=0.3, seed=0):
@@ -23,9 +24,9 @@ def delete_words(sentences, fraction=0.3, seed=0):
         ['a man is sleeping couch']
     """
     fraction = check_fraction(fraction, "fraction", low_open=False)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     out = []
-    for sentence in as_sentences(sentences):
+    for sentence in check_sentences(sentences):
         words = sentence.split()
         n = len(words)
         k = min(round_half_up(fraction * n), max(n - 1, 0))

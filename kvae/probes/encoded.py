@@ -1,3 +1,4 @@
+from kvae.checks import check_choice
 from kvae.probes.linear import linear_probe
 from kvae.probes.mlp import mlp_probe
 
@@ -20,6 +21,5 @@ def probe(model, data, labels, kind="linear", **kwargs):
     Example:
         >>> probe(model, test_images, test_labels, kind="mlp", train_fraction=0.1)  # doctest: +SKIP
     """
-    if kind not in KINDS:
-        raise ValueError(f"`kind` must be one of {sorted(KINDS)}, got {kind!r}.")
+    check_choice(kind, "kind", sorted(KINDS))
     return KINDS[kind](model.encode(data), labels, **kwargs)

@@ -1,6 +1,6 @@
-import numbers
-
 import numpy as np
+
+from kvae.checks import check_int
 
 
 def interpolation_smoothness(model, pairs, steps=11, **decode_kwargs):
@@ -26,9 +26,7 @@ def interpolation_smoothness(model, pairs, steps=11, **decode_kwargs):
     """
     from kvae.metrics import rouge
 
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
-        raise ValueError(f"`steps` must be an integer >= 2, got {steps!r}.")
-    steps = int(steps)
+    steps = check_int(steps, "steps", minimum=2)
     pairs = list(pairs)
     if not pairs:
         raise ValueError("`pairs` must hold at least one (sentence_a, sentence_b) pair.")

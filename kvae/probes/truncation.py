@@ -1,4 +1,5 @@
-from kvae.probes._common import as_sentences, check_fraction, round_half_up
+from kvae.checks import check_fraction, check_sentences
+from kvae.probes._common import round_half_up
 
 
 def truncate_words(sentences, keep=0.25):
@@ -20,7 +21,7 @@ def truncate_words(sentences, keep=0.25):
     """
     keep = check_fraction(keep, "keep")
     out = []
-    for sentence in as_sentences(sentences):
+    for sentence in check_sentences(sentences):
         words = sentence.split()
         out.append(" ".join(words[: max(1, round_half_up(keep * len(words)))]))
     return out
