@@ -18,6 +18,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (default: 10)")
     parser.add_argument("--batch-size", type=int, default=32, help="batch size (default: 32)")
     parser.add_argument("--train-size", type=int, default=None, help="use only this many training sentences")
+    parser.add_argument("--test-size", type=int, default=None, help="score only this many test sentences")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -27,8 +28,7 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     train, test = kvae.datasets.snli_sample()
-    if args.train_size:
-        train = train[: args.train_size]
+    train, test = train[: args.train_size], test[: args.test_size]
     print(f"kvae demo: backend={keras.backend.backend()}, {len(train)} training / {len(test)} test SNLI sentences")
     options = {"objective": args.objective} if args.objective else {}
     model = kvae.TextVAE(posterior=args.posterior, seed=args.seed, **options)
@@ -47,7 +47,7 @@ def main(argv=None):
         f"BLEU-2 {kvae.metrics.bleu(test, recon, n=2):.1f} (0-100)"
     )
     print(
-        f"distinct: {len(set(recon[:500])) / 5:.0f}% of 500 reconstructions, "
+        f"distinct: {100 * len(set(recon[:500])) / len(recon[:500]):.0f}% of {len(recon[:500])} reconstructions, "
         f"{2 * len(set(samples))}% of 50 generated sentences"
     )
     print("\nreconstructions (greedy, from the posterior mean):")
