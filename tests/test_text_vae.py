@@ -347,6 +347,11 @@ def test_capacity_anneal_is_planned_from_the_first_fit():
     with pytest.warns(UserWarning, match="cannot tell how many steps"):
         unknown.fit((ids for _ in range(2)), epochs=1, verbose=0)
     assert unknown.objective.anneal_steps == kvae.objectives.objective.FALLBACK_ANNEAL_STEPS
+    # Every model plans it: an ImageVAE on 64 images, batch 16, 3 epochs (12 steps) anneals over 4.
+    images = np.random.default_rng(0).uniform(size=(64, 6, 6)).astype("float32")
+    image = kvae.ImageVAE(latent_dim=2, hidden_dims=(8,), objective=kvae.objectives.Capacity(c=2.0), seed=0)
+    image.fit(images, epochs=3, batch_size=16, verbose=0)
+    assert image.objective.anneal_steps == 4
 
 
 def test_training_batches_are_bucketed_at_the_length_the_backend_needs():

@@ -351,7 +351,6 @@ class TextVAE(VAE):
         data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True)
         if validation_data is not None:
             validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")
-        self.objective.plan(_planned_steps(data, batch_size or 32, kwargs))
         if data is not x or is_batched(x):
             return super().fit(data, validation_data=validation_data, shuffle=False, **kwargs)
         return super().fit(data, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle, **kwargs)
@@ -502,24 +501,6 @@ class TextVAE(VAE):
             }
         )
         return config
-
-
-def _planned_steps(data, batch_size, fit_kwargs):
-    """The number of training steps `fit(data, **fit_kwargs)` will run, or None when it cannot be known (a
-    generator, a dataset of unknown length without `steps_per_epoch`)."""
-    epochs = fit_kwargs.get("epochs", 1) - fit_kwargs.get("initial_epoch", 0)
-    per_epoch = fit_kwargs.get("steps_per_epoch")
-    if per_epoch is None:
-        if is_dataset(data):
-            per_epoch = int(data.cardinality())
-            per_epoch = per_epoch if per_epoch > 0 else None
-        elif isinstance(data, keras.utils.PyDataset):
-            per_epoch = len(data)
-        elif isinstance(data, dict):
-            per_epoch = -(-len(next(iter(data.values()))) // batch_size)
-        elif hasattr(data, "__len__") and not is_batched(data):
-            per_epoch = -(-len(data) // batch_size)
-    return None if per_epoch is None else per_epoch * max(epochs, 0)
 
 
 def _preview(text, width=40):
