@@ -755,7 +755,10 @@ TEXT = [
     row("TextVAE.generate", "n='3'", lambda m: m.generate("3"), ValueError, "`n`"),
     row("TextVAE.generate", "n=True", lambda m: m.generate(True), ValueError, "`n`"),
     row("TextVAE.generate", "n=None", lambda m: m.generate(None), ValueError, "`n`"),
-    row("TextVAE.generate", "method='top_k'", lambda m: m.generate(2, method="top_k"), ValueError, "method"),
+    row("TextVAE.generate", "method='nucleus'", lambda m: m.generate(2, method="nucleus"), ValueError, "method"),
+    row("TextVAE.generate", "k=0", lambda m: m.generate(2, method="top_k", k=0), ValueError, "`k`"),
+    row("TextVAE.generate", "p=0", lambda m: m.generate(2, p=0.0), ValueError, "`p`"),
+    row("TextVAE.generate", "p=1.5", lambda m: m.generate(2, p=1.5), ValueError, "`p`"),
     row(
         "TextVAE.generate",
         "temperature=-1",

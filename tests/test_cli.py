@@ -52,7 +52,8 @@ def read_history(path):
 def text_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("text_run")
     keras.utils.set_random_seed(0)
-    assert main([*TEXT, "--epochs", "1", "--c", "3", "--anneal-steps", "4", "--out", str(folder)]) == 0
+    options = ["--objective", "capacity", "--c", "3", "--anneal-steps", "4"]
+    assert main([*TEXT, "--epochs", "1", *options, "--out", str(folder)]) == 0
     return folder
 
 

@@ -220,7 +220,14 @@ def test_encode_shapes(trained):
     mean, log_var = model.encode(SENTENCES, return_log_var=True)
     assert mean.shape == log_var.shape == (4, 4)
     assert np.all(np.ptp(log_var, axis=1) > 0)  # diagonal posterior: one variance per unit
-    assert model.encode("the cat sat on the mat").shape == (1, 4)
+    assert model.encode(["the cat sat on the mat"]).shape == (1, 4)
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate", "encode"])
+def test_a_bare_string_is_refused_with_a_hint(trained, method):
+    model, _ = trained
+    with pytest.raises(ValueError, match=r"single string.*for one sentence.*kvae\.datasets\.text_lines"):
+        getattr(model, method)("train.txt")
 
 
 def test_beam_and_sample_decoding(trained):
@@ -246,12 +253,35 @@ def test_decode_max_length_is_the_maximum_number_of_words(trained):
     assert all(len(s.split()) <= 2 for s in beam)
 
 
-def test_generate(trained):
+def test_top_k_and_top_p_decoding(trained):
+    model, _ = trained
+    z = model.encode(SENTENCES)
+    # k = 1 keeps the most likely word only: greedy decoding.
+    assert model.decode(z, method="top_k", k=1, seed=3) == model.decode(z) == SENTENCES
+    # A near-zero nucleus keeps the most likely word only too.
+    assert model.decode(z, method="top_p", p=1e-6, seed=3) == SENTENCES
+    # From one code far from the data, greedy decoding gives one sentence, sampling several.
+    far = np.repeat(np.full((1, 4), 3.0, dtype="float32"), 12, axis=0)
+    assert len(set(model.decode(far))) == 1
+    assert len(set(model.decode(far, method="top_p", p=0.95, temperature=2.0, seed=4))) > 1
+    # Seeded sampling repeats itself.
+    assert model.decode(far, method="top_k", k=5, seed=7) == model.decode(far, method="top_k", k=5, seed=7)
+
+
+def test_generate_samples_by_default(trained, monkeypatch):
     model, _ = trained
     out = model.generate(5)
     assert isinstance(out, list) and len(out) == 5
     assert all(isinstance(s, str) and set(s.split()) <= set(VOCABULARY) for s in out)
     assert len(model.sample(2)) == 2
+    # Prior draws replaced by one code, repeated: greedy decoding says one sentence, the default (nucleus
+    # sampling) several; a tiny nucleus is greedy again.
+    far = np.full((12, 4), 3.0, dtype="float32")
+    monkeypatch.setattr(model.prior, "sample", lambda n, latent_dim: ops.convert_to_tensor(far[:n]))
+    greedy = model.generate(12, method="greedy")
+    assert len(set(greedy)) == 1
+    assert len(set(model.generate(12, temperature=3.0, seed=1))) > 1
+    assert model.generate(12, p=1e-6, seed=1) == greedy
 
 
 def test_interpolate(trained):
@@ -296,10 +326,64 @@ def test_seeded_fit_is_deterministic_numpy_strings():
     np.testing.assert_array_equal(first_model.encode(SENTENCES), second_model.encode(SENTENCES))
 
 
+# ----------------------------------------------------------------------------------- schedules and batching
+def test_capacity_anneal_is_planned_from_the_first_fit():
+    objective = kvae.objectives.Capacity(c=3.0)
+    assert objective.anneal_steps is None
+    model = tiny(objective=objective, seed=0)
+    history = model.fit(SENTENCES * 6, epochs=3, batch_size=4, verbose=0).history  # 6 steps an epoch, 18 in all
+    assert objective.anneal_steps == 6  # a third of the steps
+    assert model.get_config()["objective"]["config"]["anneal_steps"] == 6
+    # c_t = 3 t / 6 over the first epoch (t = 0..5), then c.
+    np.testing.assert_allclose(history["capacity"], [3.0 * np.mean(np.arange(6)) / 6, 3.0, 3.0], rtol=1e-6)
+    model.fit(SENTENCES * 6, epochs=1, batch_size=4, verbose=0)
+    assert objective.anneal_steps == 6  # kept by later fits
+    explicit = tiny(objective=kvae.objectives.Capacity(c=3.0, anneal_steps=100), seed=0)
+    explicit.fit(SENTENCES * 6, epochs=1, batch_size=4, verbose=0)
+    assert explicit.objective.anneal_steps == 100
+    # A generator has no known length: the fallback, said.
+    ids = tiny(vocabulary=VOCABULARY).texts_to_ids(SENTENCES)
+    unknown = tiny(vocabulary=VOCABULARY, objective=kvae.objectives.Capacity(c=3.0), seed=0)
+    with pytest.warns(UserWarning, match="cannot tell how many steps"):
+        unknown.fit((ids for _ in range(2)), epochs=1, verbose=0)
+    assert unknown.objective.anneal_steps == kvae.objectives.objective.FALLBACK_ANNEAL_STEPS
+    # Every model plans it: an ImageVAE on 64 images, batch 16, 3 epochs (12 steps) anneals over 4.
+    images = np.random.default_rng(0).uniform(size=(64, 6, 6)).astype("float32")
+    image = kvae.ImageVAE(latent_dim=2, hidden_dims=(8,), objective=kvae.objectives.Capacity(c=2.0), seed=0)
+    image.fit(images, epochs=3, batch_size=16, verbose=0)
+    assert image.objective.anneal_steps == 4
+
+
+def test_training_batches_are_bucketed_at_the_length_the_backend_needs():
+    sentences = [" ".join(["w"] * n) for n in range(1, 41)] * 8
+    model = tiny(seed=0)
+    data = model.as_dataset(sentences, batch_size=8, shuffle=True, build_vocabulary=True)
+    widths = [(b.shape[1], int((b != 0).sum(axis=1).max())) for b in data.as_numpy_iterator()]
+    assert model.bucket  # on by default
+    if model.jit_compile:  # compiled steps (JAX): a few shapes, multiples of 8
+        assert all(w % 8 == 0 and w - longest < 8 for w, longest in widths)
+    else:  # eager PyTorch, TensorFlow graphs: exact lengths
+        assert all(w == longest for w, longest in widths)
+    # One length per batch (8 copies of each length): bucketed.
+    batches = list(data.as_numpy_iterator())
+    assert all(len(set((b != 0).sum(axis=1))) == 1 for b in batches)
+    # Evaluation batches keep the data's order.
+    ordered = np.concatenate([b[:, :3] for b in model.as_dataset(sentences[:16], batch_size=8).as_numpy_iterator()])
+    np.testing.assert_array_equal(ordered, model.texts_to_ids(sentences[:16])[:, :3])
+
+
 # ---------------------------------------------------------------------------------------------------- presets
 def test_from_preset():
-    model = kvae.TextVAE.from_preset("snli")
+    model = kvae.TextVAE.from_preset("snli", seed=3)
     assert (model.embedding_dim, model.hidden_dim, model.latent_dim) == (50, 128, 8)
+    # The paper's whole recipe: Capacity(c=5) annealed over 5,000 steps, Adam 5e-4, seeded like a named objective.
+    assert isinstance(model.objective, kvae.objectives.Capacity)
+    assert (model.objective.c, model.objective.anneal_steps, model.objective.seed) == (5.0, 5000, 3 + 2)
+    assert model.learning_rate == 5e-4 and model.word_dropout == 0.0
+    dg = kvae.TextVAE.from_preset("density_gap", posterior="diagonal")
+    assert isinstance(dg.objective, kvae.objectives.DensityGap) and dg.objective.samples == 32
+    assert (dg.embedding_dim, dg.hidden_dim, dg.latent_dim) == (128, 512, 32)
+    assert isinstance(dg.posterior, kvae.posteriors.DiagonalGaussian)
     overridden = kvae.TextVAE.from_preset("snli", latent_dim=16)
     assert (overridden.embedding_dim, overridden.hidden_dim, overridden.latent_dim) == (50, 128, 16)
     with pytest.raises(ValueError, match="preset"):

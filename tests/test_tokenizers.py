@@ -221,6 +221,35 @@ def test_bucketing_reduces_padding():
     assert bucketed < 0.5 * plain, (bucketed, plain)
 
 
+def test_pooled_bucketing_batches_one_length_in_random_order():
+    # 4,000 sentences, batch 16: pools of 1,600 sentences sorted by length, cut into batches, batches shuffled.
+    texts = _synthetic_sentences(4000, 1, 30, seed=4)
+    tok = _tok(texts)
+    ds = tok.make_dataset(texts, batch_size=16, shuffle=True, seed=3, bucket=True, pad_to_multiple_of=1)
+    assert int(ds.cardinality()) == 250
+
+    def epoch():
+        batches = list(ds.as_numpy_iterator())
+        lengths = [(b != tok.pad_id).sum(axis=1) for b in batches]
+        return batches, lengths
+
+    batches, lengths = epoch()
+    assert len(batches) == 250
+    decoded = sorted(t for b in batches for t in tok.ids_to_texts(b))
+    assert decoded == sorted(" ".join(t.split()) for t in texts)  # every sentence once
+    # Within a pool of 1,600 sentences over 30 lengths, a batch of 16 spans at most 2 lengths; exact padding.
+    assert max(int(n.max() - n.min()) for n in lengths) <= 1
+    assert all(b.shape[1] == n.max() for b, n in zip(batches, lengths))
+    # The batches do not come sorted: successive batches jump in length; the next epoch has other batches.
+    firsts = np.array([n.max() for n in lengths])
+    assert np.mean(np.abs(np.diff(firsts)) > 3) > 0.5
+    again, _ = epoch()
+    assert [b.tolist() for b in again] != [b.tolist() for b in batches]
+    # The same seed repeats the whole sequence.
+    same = tok.make_dataset(texts, batch_size=16, shuffle=True, seed=3, bucket=True, pad_to_multiple_of=1)
+    assert [b.tolist() for b in same.as_numpy_iterator()] == [b.tolist() for b in batches]
+
+
 def test_shuffle_seed_and_reshuffle_each_epoch():
     texts = _synthetic_sentences(200, 1, 30, seed=3)
     tok = _tok(texts)

@@ -93,12 +93,15 @@ def loss_fn(model, x, objective="elbo", samples=32):
     raise ValueError(f"Unknown `objective` {objective!r}; expected 'elbo' or 'density_gap'.")
 
 
-def make_trainer(kind, objective="elbo", samples=32, learning_rate=1e-3, seed=0, **sizes):
+def make_trainer(kind, objective="elbo", samples=32, learning_rate=1e-3, seed=0, optimizer="adam", **sizes):
     """A `step(batch) -> loss` closure (NumPy batch in, Python float out) for a fresh model of `kind` ("text" or
-    "image") trained with Adam."""
+    "image") trained with Adam or, as the density-gap reference code trains its text models, plain SGD."""
     torch.manual_seed(seed)
     model = TextVAE(**sizes) if kind == "text" else ImageVAE(**sizes)
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    if optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
 
     def step(batch):
         x = torch.from_numpy(batch)

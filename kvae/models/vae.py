@@ -249,6 +249,7 @@ class VAE(keras.Model):
             self.build(shape)
         if "validation_data" in kwargs:
             kwargs["validation_data"] = as_keras_stream(kwargs["validation_data"])
+        self.objective.plan(planned_steps(x, kwargs))  # schedules left to the run (`anneal_steps=None`)
         return super().fit(as_keras_stream(x), y, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
@@ -348,6 +349,25 @@ class PosteriorNetwork(keras.Model):
     @property
     def variables(self):
         return self.vae.variables
+
+
+def planned_steps(data, fit_kwargs):
+    """The number of training steps `fit(data, **fit_kwargs)` will run, or None when it cannot be known (a
+    generator, a dataset of unknown length without `steps_per_epoch`)."""
+    batch_size = fit_kwargs.get("batch_size") or 32  # Keras's default
+    epochs = fit_kwargs.get("epochs", 1) - fit_kwargs.get("initial_epoch", 0)
+    per_epoch = fit_kwargs.get("steps_per_epoch")
+    if per_epoch is None:
+        if is_dataset(data):
+            per_epoch = int(data.cardinality())
+            per_epoch = per_epoch if per_epoch > 0 else None
+        elif isinstance(data, keras.utils.PyDataset):
+            per_epoch = len(data)
+        elif isinstance(data, dict):
+            per_epoch = -(-len(next(iter(data.values()))) // batch_size)
+        elif hasattr(data, "__len__") and not is_batched(data):
+            per_epoch = -(-len(data) // batch_size)
+    return None if per_epoch is None else per_epoch * max(epochs, 0)
 
 
 def repeat_batch(x, k):

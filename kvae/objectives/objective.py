@@ -1,9 +1,15 @@
 """Base class of the VAE objectives: loss = rec + reg, with the terms tracked as Keras metrics."""
 
+import warnings
+
 import keras
 from keras import ops
 
 from kvae.checks import check_seed
+
+
+ANNEAL_FRACTION = 1 / 3  # of the first `fit`'s steps, for annealed objectives with `anneal_steps=None`
+FALLBACK_ANNEAL_STEPS = 5000  # when `fit` cannot know its number of steps
 
 
 class Objective(keras.layers.Layer):
@@ -42,6 +48,24 @@ class Objective(keras.layers.Layer):
 
     def regularizer(self, outputs, kl_units, kl, posterior, prior, step):
         raise NotImplementedError
+
+    def plan(self, total_steps):
+        """Called by `fit` with the number of training steps it will run (None when unknown: a generator): an
+        objective whose schedule length was left to the run (`anneal_steps=None`) fixes it here, once, to
+        `ANNEAL_FRACTION` of those steps (`FALLBACK_ANNEAL_STEPS`, with a warning, when unknown). Later `fit` calls
+        keep it: the step counter goes on."""
+        if getattr(self, "anneal_steps", 0) is not None:
+            return
+        if total_steps:
+            self.anneal_steps = max(1, round(ANNEAL_FRACTION * int(total_steps)))
+        else:
+            warnings.warn(
+                f"{type(self).__name__}: `fit` cannot tell how many steps it will run (a generator without "
+                f"`steps_per_epoch`), so the schedule anneals over {FALLBACK_ANNEAL_STEPS} steps; pass "
+                "`anneal_steps=` to the objective or `steps_per_epoch=` to `fit`.",
+                stacklevel=3,
+            )
+            self.anneal_steps = FALLBACK_ANNEAL_STEPS
 
     def validate(self, posterior, prior):
         """Raise a ValueError if this objective cannot train a model with `posterior` and `prior` (models call it

@@ -21,10 +21,8 @@ _WHITESPACE_PATTERN = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
 # Number of strings converted to one tensor when scanning a corpus.
 _SCAN_CHUNK = 8192
 
-# `make_dataset` bucketing: every bucket holds at least this many batches...
-_MIN_BATCHES_PER_BUCKET = 2
-# ...and, unless that forces it wider, lengths within 15% of its shortest.
-_BUCKET_WIDTH_RATIO = 1.15
+# `make_dataset` bucketing: sentences are sorted by length within pools of this many batches.
+_POOL_BATCHES = 100
 
 
 # Map functions are plain TF code: skip AutoGraph (faster, no warnings).
@@ -517,36 +515,6 @@ class WordTokenizer(keras.layers.Layer):
         return texts
 
     # -------------------------------------------------------------- tf.data
-    @staticmethod
-    def _bucket_boundaries(lengths, batch_size):
-        """Picks length-bucket boundaries from the length distribution.
-
-        Walks the sorted lengths and opens a new bucket once the current one
-        holds at least `_MIN_BATCHES_PER_BUCKET` batches and the next length
-        exceeds its shortest length by more than `_BUCKET_WIDTH_RATIO`. So
-        frequent lengths get narrow buckets, the sparse tail wide ones, and
-        each bucket leaves at most one incomplete batch per epoch.
-
-        Args:
-            lengths: 1-D array of sequence lengths (ids, bos/eos included).
-            batch_size: Batch size of every bucket.
-
-        Returns:
-            Sorted list of int boundaries (bucket i holds lengths in
-            `[b[i-1], b[i])`); empty if bucketing is not worthwhile.
-        """
-        min_count = _MIN_BATCHES_PER_BUCKET * batch_size
-        values, counts = np.unique(np.asarray(lengths), return_counts=True)
-        boundaries, start, count = [], values[0] if len(values) else 0, 0
-        for value, n in zip(values.tolist(), counts.tolist()):
-            if count >= min_count and value > start * _BUCKET_WIDTH_RATIO:
-                boundaries.append(int(value))
-                start, count = value, 0
-            count += n
-        if boundaries and count < min_count:
-            boundaries.pop()  # merge a too-small last bucket into the previous
-        return boundaries
-
     def make_dataset(
         self,
         texts,
@@ -561,10 +529,11 @@ class WordTokenizer(keras.layers.Layer):
 
         Each batch `(B, T)` is padded with `pad_id` to its own longest
         sentence. With `bucket=True`, sentences of similar length are batched
-        together (`bucket_by_sequence_length`, boundaries picked from the
-        length distribution by `_bucket_boundaries`, same `batch_size` in
-        every bucket), which reduces padding; bucket order follows the data
-        (buckets emit a batch as soon as one is full). Pure TF ops: iterate it under any Keras backend and
+        together by pooled bucketing: (shuffle,) take pools of 100 batches'
+        worth of sentences, sort each pool by length, cut it into batches and
+        (shuffle) the batches within a window of a pool. Batches then hold
+        sentences of (nearly) one length, so there is little padding, while
+        their order and membership stay random. Pure TF ops: iterate it under any Keras backend and
         convert batches with `keras.ops.convert_to_tensor` outside tf.data.
 
         Args:
@@ -576,7 +545,8 @@ class WordTokenizer(keras.layers.Layer):
             bucket: Group sentences of similar length.
             drop_remainder: Drop incomplete batches (one per bucket at most).
             pad_to_multiple_of: Pad every batch's length up to a multiple of this (default 8), so that compiled
-                steps (JAX, XLA) see a handful of shapes instead of one per length; 1 or None to disable.
+                steps (JAX, XLA) see a handful of shapes instead of one per length; 1 or None for exact lengths
+                (eager PyTorch, TensorFlow graphs with a dynamic length axis).
 
         Returns:
             A prefetched `tf.data.Dataset` of int32 tensors `(B, T)`.
@@ -615,15 +585,8 @@ class WordTokenizer(keras.layers.Layer):
             return tf.cast(self._split_words(batch).row_lengths(), tf.int32)
 
         @_no_autograph
-        def with_length_fn(batch):
-            lengths = word_counts_fn(batch)
-            if self.max_length is not None:
-                lengths = tf.minimum(lengths, self.max_length)
-            return batch, lengths + 2  # bos + eos
-
-        @_no_autograph
-        def length_fn(text, length):
-            return length
+        def sort_by_length_fn(batch):
+            return tf.gather(batch, tf.argsort(word_counts_fn(batch), stable=True))
 
         multiple = int(pad_to_multiple_of or 1)
 
@@ -648,37 +611,27 @@ class WordTokenizer(keras.layers.Layer):
                 int(np.sum(word_counts > self.max_length)), num_texts
             )
             word_counts = np.minimum(word_counts, self.max_length)
-        lengths = word_counts + 2  # bos + eos
-        boundaries = self._bucket_boundaries(lengths, batch_size) if bucket else []
-
         if shuffle:
             strings = strings.shuffle(
                 num_texts, seed=seed, reshuffle_each_iteration=True
             )
-        # Strings are grouped/batched first and tokenised one batch at a time
-        # (much cheaper in tf.data than tokenising and un-batching per
-        # sentence); each batch is padded to its own longest sentence.
-        if boundaries:
-            ds = (
-                strings.batch(_SCAN_CHUNK)
-                .map(with_length_fn, num_parallel_calls=tf.data.AUTOTUNE)
+        # Strings are batched first and tokenised one batch at a time (much
+        # cheaper in tf.data than tokenising and un-batching per sentence);
+        # each batch is padded to its own longest sentence.
+        if bucket:
+            pool = batch_size * _POOL_BATCHES  # a multiple of the batch: no batch straddles two pools
+            strings = (
+                strings.batch(pool)
+                .map(sort_by_length_fn, num_parallel_calls=tf.data.AUTOTUNE)
                 .unbatch()
-                .bucket_by_sequence_length(
-                    element_length_func=length_fn,
-                    bucket_boundaries=boundaries,
-                    bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-                    padded_shapes=(tf.TensorShape([]), tf.TensorShape([])),
-                    drop_remainder=drop_remainder,
-                )
             )
-        else:
-            ds = strings.batch(batch_size, drop_remainder=drop_remainder)
+        ds = strings.batch(batch_size, drop_remainder=drop_remainder)
         ds = ds.map(tokenize_fn, num_parallel_calls=tf.data.AUTOTUNE)
-        # The number of batches is known from the lengths: declaring it gives Keras a full progress bar and no
-        # "ran out of data" warning.
-        bucket_sizes = np.bincount(np.digitize(lengths, boundaries), minlength=len(boundaries) + 1)
-        per_bucket = bucket_sizes // batch_size if drop_remainder else -(-bucket_sizes // batch_size)
-        ds = ds.apply(tf.data.experimental.assert_cardinality(int(per_bucket.sum())))
+        if bucket and shuffle:
+            ds = ds.shuffle(_POOL_BATCHES, seed=seed, reshuffle_each_iteration=True)
+        # Declaring the number of batches gives Keras a full progress bar and no "ran out of data" warning.
+        batches = num_texts // batch_size if drop_remainder else -(-num_texts // batch_size)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
         return ds.prefetch(tf.data.AUTOTUNE)
 
     # ------------------------------------------------------------ serialise
