@@ -29,26 +29,26 @@ def configurations(anneal):
     rows = {}
     for post in ("isotropic", "diagonal"):
         p = post[:3]
-        rows[f"elbo-{p}"] = dict(posterior=post, objective=o.ELBO())
+        rows[f"elbo-{p}"] = {"posterior": post, "objective": o.ELBO()}
         for beta in (0.2, 0.4, 0.8):
-            rows[f"beta{beta}-{p}"] = dict(posterior=post, objective=o.Beta(beta))
-        rows[f"free_bits-{p}"] = dict(posterior=post, objective=o.FreeBits(0.5))
+            rows[f"beta{beta}-{p}"] = {"posterior": post, "objective": o.Beta(beta)}
+        rows[f"free_bits-{p}"] = {"posterior": post, "objective": o.FreeBits(0.5)}
         for c in (5, 15, 50):
-            rows[f"capacity{c}-{p}"] = dict(posterior=post, objective=o.Capacity(c, anneal_steps=anneal))
-        rows[f"density_gap-{p}"] = dict(posterior=post, objective=o.DensityGap(samples=32))
-        rows[f"density_gap_b1-{p}"] = dict(posterior=post, objective=o.DensityGap(samples=32, aggregation_size=1))
-        rows[f"iwae5-{p}"] = dict(posterior=post, objective=o.IWAE(5))
-        rows[f"cyclic-{p}"] = dict(posterior=post, objective=o.Beta(1.0, annealing="cyclic", anneal_steps=anneal))
-        rows[f"skip-{p}"] = dict(posterior=post, objective=o.ELBO(), decoder="skip")
-        rows[f"bow-{p}"] = dict(posterior=post, objective=o.ELBO(), bow_weight=1.0)
-    rows["mog-dia"] = dict(posterior="diagonal", prior="mog", objective=o.ELBO())
-    rows["moig-iso"] = dict(posterior="isotropic", prior="moig", objective=o.ELBO())
-    rows["batchnorm"] = dict(posterior="batchnorm", objective=o.ELBO())
-    rows["delta"] = dict(posterior="delta", objective=o.ELBO())
-    rows["vmf"] = dict(posterior=posteriors.VonMisesFisher(8, kappa=50.0), prior=priors.HypersphericalUniform(),
-                       objective=o.ELBO())
-    rows["dg-vmf"] = dict(posterior=posteriors.VonMisesFisher(8, kappa=50.0), prior=priors.HypersphericalUniform(),
-                          objective=o.DensityGap(samples=32, marginal=False))
+            rows[f"capacity{c}-{p}"] = {"posterior": post, "objective": o.Capacity(c, anneal_steps=anneal)}
+        rows[f"density_gap-{p}"] = {"posterior": post, "objective": o.DensityGap(samples=32)}
+        rows[f"density_gap_b1-{p}"] = {"posterior": post, "objective": o.DensityGap(samples=32, aggregation_size=1)}
+        rows[f"iwae5-{p}"] = {"posterior": post, "objective": o.IWAE(5)}
+        rows[f"cyclic-{p}"] = {"posterior": post, "objective": o.Beta(1.0, annealing="cyclic", anneal_steps=anneal)}
+        rows[f"skip-{p}"] = {"posterior": post, "objective": o.ELBO(), "decoder": "skip"}
+        rows[f"bow-{p}"] = {"posterior": post, "objective": o.ELBO(), "bow_weight": 1.0}
+    rows["mog-dia"] = {"posterior": "diagonal", "prior": "mog", "objective": o.ELBO()}
+    rows["moig-iso"] = {"posterior": "isotropic", "prior": "moig", "objective": o.ELBO()}
+    rows["batchnorm"] = {"posterior": "batchnorm", "objective": o.ELBO()}
+    rows["delta"] = {"posterior": "delta", "objective": o.ELBO()}
+    rows["vmf"] = {"posterior": posteriors.VonMisesFisher(8, kappa=50.0), "prior": priors.HypersphericalUniform(),
+                       "objective": o.ELBO()}
+    rows["dg-vmf"] = {"posterior": posteriors.VonMisesFisher(8, kappa=50.0), "prior": priors.HypersphericalUniform(),
+                          "objective": o.DensityGap(samples=32, marginal=False)}
     return rows
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install into .venv, then run the whole test suite once per Keras backend. Fails if any backend fails or runs no test.
+# Install into .venv, lint (`ruff check .`), then run the whole test suite once per Keras backend. Fails if any backend fails or runs no test.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k objectives`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,8 @@ bash scripts/install.sh || exit 1
 . .venv/bin/activate
 status=0
 summary=""
+echo "=== ruff check ==="
+if python -m ruff check .; then summary+="ruff: clean"$'\n'; else status=1; summary+="ruff: violations"$'\n'; fi
 for backend in tensorflow jax torch; do
   echo "=== KERAS_BACKEND=$backend ==="
   start=$(date +%s)

@@ -2,6 +2,7 @@
 metrics with their scales, reconstructions beside their inputs, generated sentences and one interpolation with its
 change points. A tiny run (1 epoch on 64 sentences, 40 test sentences) under every backend."""
 
+import itertools
 import re
 
 from kvae import demo
@@ -28,5 +29,5 @@ def test_demo_prints_metrics_reconstructions_samples_and_an_interpolation(capsys
     assert changes[0]  # the first sentence is always new
     sentences = [line[8:] for line in steps]
     # A '*' exactly where the sentence differs from the previous step.
-    assert changes[1:] == [a != b for a, b in zip(sentences, sentences[1:])]
+    assert changes[1:] == [a != b for a, b in itertools.pairwise(sentences)]
     assert model.latent_dim == 16

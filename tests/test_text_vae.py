@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras import ops
 
 import kvae
-from keras import ops
 
 SENTENCES = ["the cat sat on the mat", "a dog runs in the park", "two men play chess", "she reads a long book"]
 SPECIALS = ["<pad>", "<unk>", "<bos>", "<eos>"]
@@ -137,9 +137,8 @@ def test_fit_on_generator_and_pydataset_of_id_batches():
     expected = np.concatenate([model.encode(b) for b in batches])
     np.testing.assert_allclose(model.encode(IdBatches(batches)), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.encode(b for b in batches), expected, rtol=1e-5, atol=1e-6)
-    with open(__file__) as lines:  # a file iterates lines, not batches: refused as before
-        with pytest.raises(ValueError, match="sentences"):
-            model.fit(lines, epochs=1, verbose=0)
+    with open(__file__) as lines, pytest.raises(ValueError, match="sentences"):  # a file iterates lines: refused
+        model.fit(lines, epochs=1, verbose=0)
 
 
 def test_vocabulary_from_dict_with_custom_text_key():

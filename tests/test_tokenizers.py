@@ -215,7 +215,7 @@ def test_pad_to_multiple_and_declared_cardinality():
 def test_bucketing_reduces_padding():
     texts = _synthetic_sentences(1000, 1, 60, seed=2)
     tok = _tok(texts)
-    kwargs = dict(batch_size=32, shuffle=True, seed=0)
+    kwargs = {"batch_size": 32, "shuffle": True, "seed": 0}
     bucketed = _padding_waste(tok.make_dataset(texts, bucket=True, **kwargs), 0)
     plain = _padding_waste(tok.make_dataset(texts, bucket=False, **kwargs), 0)
     assert bucketed < 0.5 * plain, (bucketed, plain)
@@ -399,7 +399,7 @@ def test_unbuilt_tokenizer_raises():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(max_vocabulary=4), dict(max_length=0), dict(max_length=2.5)],
+    [{"max_vocabulary": 4}, {"max_length": 0}, {"max_length": 2.5}],
 )
 def test_bad_constructor_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
@@ -427,7 +427,7 @@ def test_snli_valid_sample():
     ids = tok.texts_to_ids(texts)
     words = ids[(ids != tok.pad_id) & (ids != tok.bos_id) & (ids != tok.eos_id)]
     assert np.mean(words == tok.unk_id) < 0.05
-    kwargs = dict(batch_size=64, shuffle=True, seed=0)
+    kwargs = {"batch_size": 64, "shuffle": True, "seed": 0}
     bucketed = _padding_waste(tok.make_dataset(texts, bucket=True, **kwargs), 0)
     plain = _padding_waste(tok.make_dataset(texts, bucket=False, **kwargs), 0)
     assert bucketed < plain

@@ -185,7 +185,7 @@ def fashion_mnist(path=None):
 
     try:
         return _keras_load_data()
-    except Exception as e:  # Keras raises plain Exception on network failure.
+    except Exception as e:  # noqa: BLE001 (Keras raises plain Exception on network failure)
         tried.append(f"keras.datasets.fashion_mnist.load_data() ({type(e).__name__}: {e})")
     raise FileNotFoundError(
         f"Fashion-MNIST not found ({names}); looked in: " + "; ".join(tried) + ". "

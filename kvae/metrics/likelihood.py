@@ -10,7 +10,7 @@ import numpy as np
 
 from kvae.checks import check_choice, check_int, check_seed
 from kvae.distributions import LOG_2PI
-from kvae.likelihoods import array_inputs, bucket, decoder_log_likelihood, pad_rows, text_inputs
+from kvae.likelihoods import bucket, pad_rows
 
 __all__ = ["log_likelihood"]
 
@@ -68,28 +68,14 @@ def _encode(model, x):
 
 def _likelihood_inputs(model, batch):
     """``model.likelihood_inputs(batch)``: (model inputs x (B, ...), number of predicted tokens or None)."""
-    method = getattr(model, "likelihood_inputs", None)
-    if method is not None:
-        return method(batch)
-    # Transitional (issue 16), until every model class defines the method: the helpers its body calls.
-    if hasattr(model, "texts_to_ids"):
-        return text_inputs(model.texts_to_ids, model.tokenizer.pad_id, batch)
-    return array_inputs(batch, getattr(model, "input_key", None), len(getattr(model, "image_shape", None) or ()) or None)
+    return model.likelihood_inputs(batch)
 
 
 def _log_px_given_z(model, x, z):
     """log p(x_b | z_kb) (K, B) float64 from ``model.log_px_given_z`` on the K B pairs; x (B, ...), z (K, B, D)."""
     k, b, d = z.shape
     x_rows, z_rows = np.concatenate([x] * k), z.reshape(k * b, d)  # row r = k * B + b
-    method = getattr(model, "log_px_given_z", None)
-    if method is not None:
-        return np.asarray(method(x_rows, z_rows), dtype=np.float64).reshape(k, b)
-    # Transitional (issue 16), until every model class defines the method: the helper its body calls.
-    if hasattr(model, "texts_to_ids"):
-        per_row = max(1, x.shape[1] - 1) * int(model.tokenizer.vocabulary_size)
-    else:
-        per_row = int(np.prod(x.shape[1:], dtype=np.int64))
-    return decoder_log_likelihood(model, x_rows, z_rows, per_row).reshape(k, b)
+    return np.asarray(model.log_px_given_z(x_rows, z_rows), dtype=np.float64).reshape(k, b)
 
 
 def log_likelihood(model, data, samples=100, proposal="posterior", batch_size=64, seed=0):

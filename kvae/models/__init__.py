@@ -5,4 +5,4 @@ from kvae.models.image_vae import ImageVAE
 from kvae.models.text_vae import TextVAE
 from kvae.models.vae import VAE
 
-__all__ = ["AE", "ImageVAE", "TextVAE", "VAE"]
+__all__ = ["AE", "VAE", "ImageVAE", "TextVAE"]

@@ -11,7 +11,7 @@ class AE(ImageVAE):
     Takes the `ImageVAE` arguments; `posterior`, `objective` and `prior` are fixed (passing another value is an error).
     """
 
-    fixed = {"posterior": "deterministic", "objective": "reconstruction", "prior": "normal"}
+    fixed = {"posterior": "deterministic", "objective": "reconstruction", "prior": "normal"}  # noqa: RUF012 (read only)
 
     def __init__(self, **kwargs):
         for name, value in self.fixed.items():

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kvae import likelihoods
 from kvae.checks import check_choice, check_int
 from kvae.decoders import ConvDecoder, MLPDecoder
 from kvae.encoders import ConvEncoder, MLPEncoder
@@ -195,6 +196,9 @@ class ImageVAE(VAE):
         if self.decoder is None:
             raise ValueError("The model has no image shape yet: fit it or pass `image_shape`.")
         return super().decode(z)
+
+    def likelihood_inputs(self, batch):
+        return likelihoods.array_inputs(batch, self.input_key, len(self.image_shape) if self.image_shape else None)
 
     def get_config(self):
         config = super().get_config()

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kvae import distribute, objectives
+from kvae import distribute, likelihoods, objectives
 from kvae.checks import check_choice, check_int, check_number, check_seed
 from kvae.decoders import LSTMDecoder
 from kvae.encoders import LSTMEncoder
@@ -373,6 +373,12 @@ class TextVAE(VAE):
     def _require_vocabulary(self):
         if not self.has_vocabulary:
             raise ValueError("The model has no vocabulary yet: fit it on raw sentences first or pass `vocabulary=`.")
+
+    def likelihood_inputs(self, batch):
+        return likelihoods.text_inputs(self.texts_to_ids, self.tokenizer.pad_id, batch)
+
+    def log_px_given_z(self, x, z):
+        return likelihoods.decoder_log_likelihood(self, x, z, (np.shape(x)[1] - 1) * self.tokenizer.vocabulary_size)
 
     def texts_to_ids(self, texts):
         """Sentences -> padded ids (N, T) with this model's vocabulary."""

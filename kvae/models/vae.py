@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kvae import distribute, objectives, optimizers, posteriors, priors
+from kvae import distribute, likelihoods, objectives, optimizers, posteriors, priors
 from kvae.checks import check_int, check_number, check_seed
 from kvae.likelihoods import bernoulli_nll
 from kvae.models.batching import as_keras_stream, first_input, is_batched, is_dataset
@@ -103,6 +103,16 @@ class VAE(keras.Model):
             loss = loss + ops.sum(extra)
         # Under tf.distribute: this replica's share, so that the summed gradients are the global batch mean's.
         return distribute.scale_loss(loss, ops.shape(y_pred["z_mean"])[0])
+
+    # ----------------------------------------------------------------------------------------------- likelihood
+    def likelihood_inputs(self, batch):
+        """A batch as `kvae.metrics.log_likelihood` gets it -> (model inputs x (B, ...), predicted tokens or None)."""
+        return likelihoods.array_inputs(batch)
+
+    def log_px_given_z(self, x, z):
+        """log p(x_i | z_i) (N,) float64 for model inputs `x` (N, ...) and codes `z` (N, D), through the decoder and
+        `reconstruction_loss` (in chunks)."""
+        return likelihoods.decoder_log_likelihood(self, x, z, int(np.prod(np.shape(x)[1:])))
 
     # ------------------------------------------------------------------------------------------- using a model
     def encode(self, x, return_log_var=False, batch_size=256):

@@ -7,7 +7,6 @@ from keras import ops
 
 from kvae.checks import check_seed
 
-
 ANNEAL_FRACTION = 1 / 3  # of the first `fit`'s steps, for annealed objectives with `anneal_steps=None`
 FALLBACK_ANNEAL_STEPS = 5000  # when `fit` cannot know its number of steps
 
