@@ -1,6 +1,8 @@
 """Backend-specific code, one module per backend; everything else in kvae is written with `keras.ops`.
 
 - TensorFlow: `dense_gradients` (below) turns embedding tables' sparse `IndexedSlices` gradients dense.
+- `capabilities`: whether each private-API fast path may run here (names present, tested Keras/PyTorch releases,
+  `KVAE_FAST_PATHS` not "0"); otherwise Keras's public path runs.
 - `torch_backend`: the native LSTM kernel for `kvae.layers.LSTM`, the fused Adam update of `kvae.optimizers.Adam`,
   DensityGap's chunk size and its pairwise Gaussian term with a hand-written gradient under KERAS_BACKEND=torch.
 - Data-parallel set-up for JAX and TensorFlow lives in `kvae.distribute` (the Keras distribution API and
@@ -39,7 +41,9 @@ def dense_gradients(grads):
 def fused_adam_update(optimizer, grads, variables, learning_rate):
     """Apply `optimizer`'s (a `keras.optimizers.Adam`) update in one fused kernel where the backend has one
     (PyTorch); returns False, changing nothing, where it has not."""
-    if keras.backend.backend() != "torch":
+    from kvae.backend import capabilities
+
+    if not capabilities.fused_adam(optimizer):
         return False
     from kvae.backend import torch_backend
 

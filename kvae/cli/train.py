@@ -74,7 +74,7 @@ def add_parser(commands, parents):
     model = train.add_argument_group("model")
     model.add_argument("--posterior", choices=POSTERIORS, default="isotropic")
     model.add_argument("--prior", choices=PRIORS, default="normal")
-    model.add_argument("--latent-dim", type=positive_int, help="latent units (default: 8 text, 32 image)")
+    model.add_argument("--latent-dim", type=positive_int, help="latent units (default: 16 text, 32 image)")
     model.add_argument(
         "--hidden-dim",
         type=positive_int,
@@ -84,7 +84,7 @@ def add_parser(commands, parents):
     model.add_argument("--max-vocabulary", type=positive_int, default=20000, help="vocabulary cap (text)")
     model.add_argument("--architecture", choices=("mlp", "conv"), help="image networks (default: mlp)")
     objective = train.add_argument_group("objective")
-    objective.add_argument("--objective", choices=OBJECTIVES, help="default: capacity (text), elbo (image)")
+    objective.add_argument("--objective", choices=OBJECTIVES, help="default: density_gap (text), elbo (image)")
     objective.add_argument("--c", type=nonnegative_float, help="capacity: target KL in nats")
     objective.add_argument("--beta", type=nonnegative_float, help="beta, capacity: KL weight")
     objective.add_argument("--anneal-steps", type=nonnegative_int, help="beta, capacity: annealing steps")
@@ -94,7 +94,7 @@ def add_parser(commands, parents):
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=positive_int, default=10)
     fit.add_argument("--batch-size", type=positive_int, help="default: 32 text, 128 image")
-    fit.add_argument("--learning-rate", type=positive_float, help="Adam step (default: 5e-4 text, 1e-3 image)")
+    fit.add_argument("--learning-rate", type=positive_float, help="Adam step (default: 2e-3 text, 1e-3 image)")
     fit.add_argument("--seed", type=nonnegative_int, default=0, help="seed of weights, sampling and data split")
     fit.add_argument("--train-size", type=positive_int, help="use only this many training examples")
     fit.add_argument("--test-size", type=positive_int, help="use only this many held-out examples")

@@ -10,11 +10,14 @@ class LSTM(keras.layers.LSTM):
     Keras calls that kernel only on CUDA and otherwise loops over the time steps in Python, whose backward pass
     also copies a full-sequence gradient per step: training steps of the text VAEs are 1.1-1.35x slower on CPU.
     Same weights, gate order and equations; other backends, masks, dropout, `go_backwards`, `unroll` and other
-    activations keep Keras's implementation.
+    activations keep Keras's implementation, as does an installation where `kvae.backend.capabilities.native_lstm()`
+    says no (untested PyTorch or Keras release, `KVAE_FAST_PATHS=0`).
     """
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if keras.backend.backend() == "torch" and self._native_torch_ok(sequences, mask):
+        from kvae.backend import capabilities
+
+        if capabilities.native_lstm() and self._native_torch_ok(sequences, mask):
             from kvae.backend import torch_backend
 
             return torch_backend.lstm(self, sequences, initial_state)

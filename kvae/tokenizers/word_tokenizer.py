@@ -332,7 +332,7 @@ class WordTokenizer(keras.layers.Layer):
             print(
                 f"{type(self).__name__}: vocabulary size {len(self._vocab)} "
                 f"({len(kept)} words + {len(self.SPECIAL_TOKENS)} special "
-                f"tokens) from {num_texts} texts; dropped {dropped} of "
+                f"tokens) from {num_texts} text{'s' if num_texts != 1 else ''}; dropped {dropped} of "
                 f"{len(ranked)} word types."
             )
         return self
