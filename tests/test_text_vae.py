@@ -355,10 +355,10 @@ def test_capacity_anneal_is_planned_from_the_first_fit():
 
 def test_training_batches_are_bucketed_at_the_length_the_backend_needs():
     sentences = [" ".join(["w"] * n) for n in range(1, 41)] * 8
-    model = tiny(seed=0)
+    model = tiny(objective="elbo", seed=0)
+    assert model.bucket is None and model.buckets_batches  # per-example objectives bucket by default
     data = model.as_dataset(sentences, batch_size=8, shuffle=True, build_vocabulary=True)
     widths = [(b.shape[1], int((b != 0).sum(axis=1).max())) for b in data.as_numpy_iterator()]
-    assert model.bucket  # on by default
     if model.jit_compile:  # compiled steps (JAX): a few shapes, multiples of 8
         assert all(w % 8 == 0 and w - longest < 8 for w, longest in widths)
     else:  # eager PyTorch, TensorFlow graphs: exact lengths
@@ -369,6 +369,20 @@ def test_training_batches_are_bucketed_at_the_length_the_backend_needs():
     # Evaluation batches keep the data's order.
     ordered = np.concatenate([b[:, :3] for b in model.as_dataset(sentences[:16], batch_size=8).as_numpy_iterator()])
     np.testing.assert_array_equal(ordered, model.texts_to_ids(sentences[:16])[:, :3])
+
+
+def test_density_gap_keeps_training_batches_random():
+    # The density gap compares a batch's posteriors with each other: bucketing would narrow its aggregate.
+    sentences = [" ".join(["w"] * n) for n in range(1, 41)] * 8
+    model = tiny(seed=0)  # the default objective
+    assert isinstance(model.objective, kvae.objectives.DensityGap) and not model.buckets_batches
+    data = model.as_dataset(sentences, batch_size=8, shuffle=True, build_vocabulary=True)
+    spans = [np.ptp((b != 0).sum(axis=1)) for b in data.as_numpy_iterator()]
+    assert np.mean(spans) > 10  # lengths 1..40 mixed within batches
+    forced = tiny(seed=0, bucket=True, vocabulary=model.tokenizer.vocabulary)
+    assert forced.buckets_batches
+    spans = [np.ptp((b != 0).sum(axis=1)) for b in forced.as_dataset(sentences, 8, shuffle=True).as_numpy_iterator()]
+    assert max(spans) == 0
 
 
 # ---------------------------------------------------------------------------------------------------- presets

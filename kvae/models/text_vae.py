@@ -51,13 +51,15 @@ class TextVAE(VAE):
     dicts / TFDS-style datasets with the sentences under `text_key`) or padded id arrays `[<bos> w.. <eos> <pad>..]`.
     On raw sentences and with no vocabulary yet, the first `fit` builds a lower-cased word vocabulary (capped at
     `max_vocabulary`) and says so; the vocabulary is saved with the model. Training sentences are length-bucketed
-    (pooled: shuffled, sorted by length within pools of 100 batches, batched, the batches shuffled) and every batch
-    is padded to its own longest sentence: exactly where steps run eagerly or as TensorFlow graphs, rounded up to a
-    multiple of 8 where they are compiled per shape (JAX, `jit_compile=True`).
+    (pooled: shuffled, sorted by length within pools of 100 batches, batched, the batches shuffled) unless the
+    objective needs random batches (`bucket`), and every batch is padded to its own longest sentence: exactly where
+    steps run eagerly or as TensorFlow graphs, rounded up to a multiple of 8 where they are compiled per shape (JAX,
+    `jit_compile=True`).
 
     Defaults, chosen by measurement on the bundled SNLI sample (9,000 sentences, 10 epochs of batch 32; figures and
     seeds in the README): the small SNLI network (embedding 50, LSTM 128) with a 16-unit latent, the density-gap
-    objective `DensityGap()` (no schedule, no collapse, no holes), decoder word dropout 0.5 and Adam 2e-3. The
+    objective `DensityGap()` (no schedule, no collapse, no holes; random batches), decoder word dropout 0.5 and
+    Adam 2e-3. The
     published recipes stay one call away: `TextVAE.from_preset("snli")` (latent 8, `Capacity(c=5)` annealed over
     5,000 steps, Adam 5e-4) and `from_preset("density_gap")`. Annealed objectives given without `anneal_steps`
     anneal over the first third of the steps of the first `fit`.
@@ -76,8 +78,10 @@ class TextVAE(VAE):
         bow_weight: weight of the auxiliary bag-of-words loss (bow-VAE, Zhao et al., 2017): a softmax over the
             vocabulary from z must predict every word of the sentence, order ignored; 0 disables it. The term is
             tracked as `bow` and the shown loss is rec + reg + bow.
-        bucket: batch training sentences of similar length together (pooled bucketing; less padding, faster steps).
-            The seed study in the README found no cost in MI, active units or BLEU-2 against random batches.
+        bucket: batch training sentences of similar length together (pooled bucketing: less padding, faster
+            steps). None (default): bucket unless the objective compares the examples of a batch with each other
+            (`DensityGap`, whose aggregated posterior a batch of one length narrows: on the seed study in the README
+            bucketing cost the default model MI and distinct reconstructions); every other objective buckets.
         prior, learning_rate, seed: see `VAE`.
 
     Example:
@@ -107,7 +111,7 @@ class TextVAE(VAE):
         text_key="text",
         decoder="lstm",
         bow_weight=0.0,
-        bucket=True,
+        bucket=None,
         prior="normal",
         learning_rate=None,
         seed=None,
@@ -119,7 +123,7 @@ class TextVAE(VAE):
         if not isinstance(text_key, str):
             raise ValueError(f"`text_key` must be a str, got {text_key!r}.")
         self.text_key = text_key
-        self.bucket = bool(bucket)
+        self.bucket = None if bucket is None else bool(bucket)
         self.decoder_type = check_choice(decoder, "decoder", DECODERS)
         self.bow_weight = check_number(bow_weight, "bow_weight", low=0)
         self.bow_head = None
@@ -153,6 +157,12 @@ class TextVAE(VAE):
                 options.pop("name"), seed=part_seed(config.get("seed"), "objective"), **options
             )
         return cls(**config)
+
+    @property
+    def buckets_batches(self):
+        """Whether `fit` length-buckets its training sentences: `bucket`, or with `bucket=None` unless the objective
+        compares the examples of a batch with each other (`DensityGap`, `batch_statistic`)."""
+        return (not self.objective.batch_statistic) if self.bucket is None else self.bucket
 
     # ---------------------------------------------------------------------------------------------- networks
     @property
@@ -328,7 +338,7 @@ class TextVAE(VAE):
             batch_size=batch_size,
             shuffle=shuffle,
             seed=self.seed,
-            bucket=self.bucket and shuffle,
+            bucket=self.buckets_batches and shuffle,
             # Compiled steps (JAX, XLA) trace once per shape: a few lengths (multiples of 8). Eager PyTorch and
             # TensorFlow graphs (a dynamic length axis) take each batch at its exact length.
             pad_to_multiple_of=8 if self.jit_compile else 1,

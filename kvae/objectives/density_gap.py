@@ -106,6 +106,8 @@ class DensityGap(Objective):
         seed: seed of the objective's own `SeedGenerator`.
     """
 
+    batch_statistic = True  # q_B mixes the batch's posteriors: batches of one length narrow it (no bucketing)
+
     def __init__(self, samples=32, aggregation_size=None, marginal=True, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.samples = check_int(samples, "samples")

@@ -31,6 +31,10 @@ class Objective(keras.layers.Layer):
     """
 
     num_samples = None
+    # True when the loss compares the examples of a batch with each other (the density gap's aggregated posterior),
+    # so that batches of one sentence length (bucketing) would bias it; `TextVAE(bucket=None)` then keeps batches
+    # random.
+    batch_statistic = False
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
