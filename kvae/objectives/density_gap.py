@@ -102,21 +102,25 @@ class DensityGap(Objective):
     Args:
         samples: M, draws per example (>= 1).
         aggregation_size: |b|, group size (None or >= 1).
-        marginal: marginal (per unit) or joint form.
+        marginal: marginal (per unit) or joint form; None (default): marginal where the posterior and the prior
+            are factorised, joint otherwise (a mixture prior, a vMF posterior), fixed when the model is built.
         seed: seed of the objective's own `SeedGenerator`.
     """
 
     batch_statistic = True  # q_B mixes the batch's posteriors: batches of one length narrow it (no bucketing)
 
-    def __init__(self, samples=32, aggregation_size=None, marginal=True, seed=None, **kwargs):
+    def __init__(self, samples=32, aggregation_size=None, marginal=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.samples = check_int(samples, "samples")
         self.aggregation_size = check_int(aggregation_size, "aggregation_size", allow_none=True)
-        self.marginal = bool(marginal)
+        self.marginal = None if marginal is None else bool(marginal)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def validate(self, posterior, prior):
-        if self.marginal and not (prior.factorized and posterior.factorized):
+        factorized = prior.factorized and posterior.factorized
+        if self.marginal is None:
+            self.marginal = factorized
+        if self.marginal and not factorized:
             raise ValueError(
                 "DensityGap(marginal=True) needs a factorised posterior and prior (per-unit densities); use "
                 "`marginal=False` (the joint form) with a mixture prior or a vMF posterior."
