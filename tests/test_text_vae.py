@@ -6,7 +6,6 @@ latent 4) and every test but the shared overfitting fixture trains for a few ste
 """
 
 import collections
-import json
 
 import keras
 import numpy as np
@@ -15,6 +14,7 @@ import tensorflow as tf
 from keras import ops
 
 import kvae
+from kvae.testing import gradients_of, same_config
 
 SENTENCES = ["the cat sat on the mat", "a dog runs in the park", "two men play chess", "she reads a long book"]
 SPECIALS = ["<pad>", "<unk>", "<bos>", "<eos>"]
@@ -32,11 +32,6 @@ VOCABULARY = expected_vocabulary(SENTENCES)
 
 def tiny(**kwargs):
     return kvae.TextVAE(**{**SIZES, **kwargs})
-
-
-def same_config(a, b):
-    """Configs compared as they are written to a `.keras` file (tuples and lists are the same there)."""
-    return json.loads(json.dumps(a, sort_keys=True)) == json.loads(json.dumps(b, sort_keys=True))
 
 
 @pytest.fixture(autouse=True)
@@ -559,28 +554,6 @@ def test_target_nll_equals_the_full_softmax_nll_and_its_gradients(skip):
     for a, b in zip(gradients_of(decoder, lambda: ops.sum(loss_now(True))),
                     gradients_of(decoder, lambda: ops.sum(loss_now(False)))):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-
-
-def gradients_of(layer, loss):
-    """Gradients of `loss()` with respect to `layer.trainable_weights`, as NumPy arrays, on any backend."""
-    backend = keras.backend.backend()
-    weights = layer.trainable_weights
-    if backend == "tensorflow":
-        with tf.GradientTape() as tape:
-            value = loss()
-        return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(value, [w.value for w in weights])]
-    if backend == "torch":
-        for w in weights:
-            w.value.grad = None
-        loss().backward()
-        return [w.value.grad.detach().cpu().numpy().copy() for w in weights]
-    import jax
-
-    def pure(values):
-        with keras.StatelessScope(state_mapping=list(zip(weights, values))):
-            return loss()
-
-    return [np.asarray(g) for g in jax.grad(pure)([w.value for w in weights])]
 
 
 def test_training_scores_real_tokens_only_where_shapes_may_vary():
