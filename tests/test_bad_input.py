@@ -473,7 +473,7 @@ CONSTRUCTORS = [
     row(
         "create_model",
         "density gap marginal with mog",
-        lambda: kvae.create_model("image_vae", prior="mog", objective="density_gap"),
+        lambda: kvae.create_model("image_vae", prior="mog", objective={"name": "density_gap", "marginal": True}),
         ValueError,
         "marginal=False",
     ),

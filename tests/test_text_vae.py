@@ -366,6 +366,11 @@ def test_training_batches_are_bucketed_at_the_length_the_backend_needs():
     np.testing.assert_array_equal(ordered, model.texts_to_ids(sentences[:16])[:, :3])
 
 
+def test_default_density_gap_takes_the_joint_form_with_a_mixture_prior():
+    assert tiny().objective.marginal is True  # factorised posterior and prior: per-unit marginals
+    assert tiny(prior="mog").objective.marginal is False  # a mixture prior has no per-unit density
+
+
 def test_density_gap_keeps_training_batches_random():
     # The density gap compares a batch's posteriors with each other: bucketing would narrow its aggregate.
     sentences = [" ".join(["w"] * n) for n in range(1, 41)] * 8
