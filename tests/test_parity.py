@@ -30,7 +30,7 @@ import kvae
 BACKENDS = ("tensorflow", "jax", "torch")
 STEPS = 50
 RTOL = 1e-4
-ATOL = 1e-4
+ATOL = 1e-3  # encodings after 50 steps at Adam 2e-3: float noise is ~1e-4; TensorFlow's sparse Adam moved them 4e-2-0.5
 WORKER_TIMEOUT = 900
 TEXT = {"latent_dim": 4, "embedding_dim": 16, "hidden_dim": 32, "max_vocabulary": 200, "max_length": 12}
 IMAGE = {"latent_dim": 4, "hidden_dims": (32,)}

@@ -1,6 +1,9 @@
+import statistics
+
 import keras
 from keras import ops
 
+from kvae import distribute
 from kvae.layers import LSTM
 
 
@@ -64,7 +67,10 @@ class LSTMDecoder(keras.layers.Layer):
 
     def _inputs(self, ids, z, training=False):
         if training and self.word_dropout > 0:
-            drop = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.word_dropout
+            # Bernoulli(rate) as N(0, 1) < Phi^-1(rate), from the global batch's noise (`kvae.distribute.normal`), so
+            # that a run on N replicas drops the words one device would drop.
+            threshold = statistics.NormalDist().inv_cdf(self.word_dropout)
+            drop = distribute.normal(ops.shape(ids), self.seed_generator) < threshold
             drop = ops.logical_and(drop, ops.not_equal(ids, self.pad_id))
             ids = ops.where(drop, ops.full_like(ids, self.unk_id), ids)
         x = self.embedding(ids)
