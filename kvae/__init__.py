@@ -29,6 +29,7 @@ _SUBMODULES = (
     "plotting",
     "posteriors",
     "priors",
+    "preprocessors",
     "probes",
     "tokenizers",
 )
@@ -91,6 +92,7 @@ __all__ = [
     "optimizers",
     "plotting",
     "posteriors",
+    "preprocessors",
     "priors",
     "probes",
     "tokenizers",

@@ -124,7 +124,7 @@ class NaNGuard(keras.callbacks.TerminateOnNaN):
 
 def _first(data, n):
     """The first ``n`` examples of in-memory ``data`` (arrays, lists, dicts of arrays); datasets as they are."""
-    from kvae.models.batching import is_dataset
+    from kvae.preprocessors.batching import is_dataset
 
     if n is None or is_dataset(data):
         return data

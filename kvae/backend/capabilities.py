@@ -57,3 +57,17 @@ def fused_adam(optimizer):
 def native_lstm():
     """May `kvae.layers.LSTM` call PyTorch's native LSTM kernel (`torch._VF.lstm`)?"""
     return enabled() and keras.backend.backend() == "torch" and _torch_ready("lstm")
+
+
+def seed_generators(layer):
+    """The `keras.random.SeedGenerator`s `layer` owns itself (not its sub-layers'), in creation order: Keras's
+    private `_seed_generators` list where it exists, else the generators found among the layer's attributes."""
+    owned = getattr(layer, "_seed_generators", None)
+    if enabled() and isinstance(owned, list):
+        return list(owned)
+    found = []
+    for value in vars(layer).values():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, keras.random.SeedGenerator) and all(item is not seen for seen in found):
+                found.append(item)
+    return found

@@ -127,6 +127,17 @@ class LSTMDecoder(keras.layers.Layer):
             logits = logits + self.skip_dense(z)
         return logits, (h, c)
 
+    def start_cache(self, z, max_length):
+        """The decoding cache for `kvae.decoders.sampling`: the initial state and the codes, `(h, c, z)`."""
+        return (*self.initial_state(z), z)
+
+    def next_logits(self, prompt, cache, index):
+        """keras-hub sampler step: logits (B, V) of the word at `index` given the word before it, and the new cache."""
+        h, c, z = cache
+        previous = ops.squeeze(ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1]), axis=1)
+        logits, (h, c) = self.step(previous, z, (h, c))
+        return logits, None, (h, c, z)
+
     def compute_output_shape(self, ids_shape, z_shape):
         return tuple(ids_shape) + (self.vocabulary_size,)
 

@@ -19,7 +19,7 @@ PROPOSALS = ("posterior", "prior")
 
 def _batches(data, batch_size):
     """Yields the examples of ``data`` in batches as given (datasets as they are batched, dicts, arrays, lists)."""
-    from kvae.models.batching import is_dataset, iterate_batches
+    from kvae.preprocessors.batching import is_dataset, iterate_batches
 
     if is_dataset(data) or isinstance(data, dict):
         yield from iterate_batches(data, batch_size)
@@ -32,7 +32,7 @@ def _batches(data, batch_size):
 
 
 def _is_empty(data):
-    from kvae.models.batching import is_dataset
+    from kvae.preprocessors.batching import is_dataset
 
     if is_dataset(data) or isinstance(data, (str, dict)):
         return False

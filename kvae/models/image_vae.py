@@ -6,8 +6,8 @@ from kvae import likelihoods
 from kvae.checks import check_choice, check_int
 from kvae.decoders import ConvDecoder, MLPDecoder
 from kvae.encoders import ConvEncoder, MLPEncoder
-from kvae.models.batching import is_dataset, is_stream
 from kvae.models.vae import VAE, build_once
+from kvae.preprocessors.batching import is_dataset, is_stream
 
 ARCHITECTURES = ("mlp", "conv")
 

@@ -3,39 +3,17 @@ import numpy as np
 from keras import ops
 
 from kvae import distribute, likelihoods, objectives
-from kvae.checks import check_choice, check_int, check_number, check_seed
+from kvae.checks import check_choice, check_int, check_number
 from kvae.decoders import LSTMDecoder
+from kvae.decoders.sampling import check_decoding, decode_ids, make_sampler
 from kvae.encoders import LSTMEncoder
 from kvae.likelihoods import categorical_nll
-from kvae.models.batching import is_batched, is_dataset, is_stream
+from kvae.models.text_presets import PRESETS
 from kvae.models.vae import VAE, build_once, part_seed
+from kvae.preprocessors import TextPreprocessor
+from kvae.preprocessors.batching import is_batched
 from kvae.tokenizers import WordTokenizer
 
-PRESETS = {
-    # The isotropic-posterior paper's SNLI recipe: embedding 50, LSTM 128, latent 8, Capacity(c=5) annealed over
-    # 5,000 steps, Adam 5e-4, no word dropout (published for ~100k sentences, batch 128, 20 epochs).
-    "snli": {
-        "embedding_dim": 50,
-        "hidden_dim": 128,
-        "latent_dim": 8,
-        "objective": {"name": "capacity", "c": 5.0, "anneal_steps": 5000},
-        "learning_rate": 5e-4,
-        "word_dropout": 0.0,
-        "bow_weight": 0.0,
-    },
-    # Longer corpora (Yahoo, Yelp) in the posterior-collapse literature.
-    "yahoo": {"embedding_dim": 200, "hidden_dim": 512, "latent_dim": 32},
-    # The density-gap paper's text configuration: 128/512/32, DensityGap(samples=32).
-    "density_gap": {
-        "embedding_dim": 128,
-        "hidden_dim": 512,
-        "latent_dim": 32,
-        "objective": {"name": "density_gap", "samples": 32},
-        "word_dropout": 0.0,
-        "bow_weight": 0.0,
-    },
-}
-DECODING = ("greedy", "beam", "sample", "top_k", "top_p")
 DECODERS = ("lstm", "skip")
 
 
@@ -120,8 +98,6 @@ class TextVAE(VAE):
         self.embedding_dim = check_int(embedding_dim, "embedding_dim")
         self.hidden_dim = check_int(hidden_dim, "hidden_dim")
         self.word_dropout = check_number(word_dropout, "word_dropout", low=0, high=1, high_open=True)
-        if not isinstance(text_key, str):
-            raise ValueError(f"`text_key` must be a str, got {text_key!r}.")
         self.text_key = text_key
         self.bucket = None if bucket is None else bool(bucket)
         self.decoder_type = check_choice(decoder, "decoder", DECODERS)
@@ -138,7 +114,10 @@ class TextVAE(VAE):
             seed=seed,
             **kwargs,
         )
-        self.tokenizer = WordTokenizer(vocabulary, max_vocabulary=max_vocabulary, max_length=max_length, name="tokenizer")
+        self.tokenizer = WordTokenizer(
+            vocabulary, max_vocabulary=max_vocabulary, max_length=max_length, name="tokenizer"
+        )
+        self.preprocessor = TextPreprocessor(self.tokenizer, text_key)
         if vocabulary is not None:
             self._make_networks()
 
@@ -194,7 +173,7 @@ class TextVAE(VAE):
         if isinstance(input_shape, dict):
             input_shape = input_shape[self.text_key]
         if self.encoder is None:
-            raise ValueError("TextVAE has no vocabulary yet: fit it on raw sentences or pass `vocabulary=`.")
+            self.preprocessor.require_vocabulary("TextVAE")
         batch, length = input_shape[0], input_shape[1]
         build_once(self.encoder, (batch, length))
         build_once(self.posterior, (batch, self.hidden_dim))
@@ -241,100 +220,16 @@ class TextVAE(VAE):
         return loss + distribute.scale_loss(bow, ops.shape(targets)[0])
 
     # ------------------------------------------------------------------------------------------ input handling
-    def _texts(self, x, name):
-        """The sentences in `x` (list of str or a tf.data.Dataset of scalar strings), or None if `x` holds ids
-        (arrays, datasets of id batches, and generators / `PyDataset`s, which must yield padded id batches)."""
-        if isinstance(x, (str, bytes)):
-            raise ValueError(
-                f"`{name}` is a single string ({_preview(x)}); pass a list of sentences (`[{name}]` for one "
-                "sentence), or read a file of sentences with `kvae.datasets.text_lines(path)`."
-            )
-        if is_stream(x):
-            return None
-        if isinstance(x, dict):
-            if self.text_key not in x:
-                raise ValueError(f"`{name}` is a dict without the text key {self.text_key!r} (keys: {sorted(x)}).")
-            return self._texts(x[self.text_key], name)
-        if is_dataset(x):
-            import tensorflow as tf
-
-            if int(x.cardinality()) == 0:
-                raise ValueError(f"`{name}` is an empty dataset.")
-            if int(x.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
-                raise ValueError(f"`{name}` is an infinite dataset (`.repeat()`): pass a finite one (`.take(n)`).")
-            spec = x.element_spec
-            if isinstance(spec, dict):
-                if self.text_key not in spec:
-                    raise ValueError(f"`{name}` yields dicts without the text key {self.text_key!r}.")
-                x = x.map(lambda d: d[self.text_key])
-                spec = x.element_spec
-            elif isinstance(spec, tuple):
-                x = x.map(lambda *d: d[0])
-                spec = x.element_spec
-            if spec.dtype != tf.string:
-                if not spec.dtype.is_integer or spec.shape.rank != 2:
-                    raise ValueError(
-                        f"`{name}` must be a dataset of sentences (strings) or of padded token id batches (integers, "
-                        f"rank 2), got elements of dtype {spec.dtype.name} and shape {spec.shape}."
-                    )
-                return None
-            return x.unbatch() if spec.shape.rank == 1 else x
-        if isinstance(x, (list, tuple)):
-            if len(x) == 0:
-                raise ValueError(f"`{name}` is empty.")
-            strings = [isinstance(s, (str, bytes)) for s in x]
-            if all(strings):
-                return [_utf8(s, name) for s in x]
-            if any(strings):
-                bad = next(type(s).__name__ for s in x if not isinstance(s, (str, bytes)))
-                raise ValueError(f"`{name}` mixes sentences with non-string items (a {bad}); pass only str.")
-            x = np.asarray(x)
-        if isinstance(x, np.ndarray):
-            if x.size == 0:
-                raise ValueError(f"`{name}` is empty.")
-            if x.dtype.kind in "USO":
-                if x.ndim != 1:
-                    raise ValueError(f"`{name}` must be a 1-D array of sentences, got shape {x.shape}.")
-                return [_utf8(s, name) for s in x]
-            if x.dtype.kind in "iu":
-                return None
-        raise ValueError(
-            f"`{name}` must hold sentences (str) or padded token ids (int arrays), got {type(x).__name__}"
-            + (f" of dtype {x.dtype}" if hasattr(x, "dtype") else "")
-            + "."
-        )
-
-    def _check_ids(self, ids, name):
-        ids = np.asarray(ids)
-        if ids.dtype.kind not in "iu":
-            raise ValueError(f"`{name}` token ids must be integers, got dtype {ids.dtype}.")
-        if ids.ndim != 2 or ids.size == 0:
-            raise ValueError(f"`{name}` token ids must have shape (N, T) with N, T >= 1, got {ids.shape}.")
-        if self.has_vocabulary and (ids.min() < 0 or ids.max() >= self.tokenizer.vocabulary_size):
-            raise ValueError(
-                f"`{name}` holds ids outside the vocabulary range [0, {self.tokenizer.vocabulary_size}): "
-                f"[{ids.min()}, {ids.max()}]."
-            )
-
     def as_dataset(self, x, batch_size=32, shuffle=False, build_vocabulary=False, name="x"):
-        """Sentences -> a `tf.data.Dataset` of padded id batches (length-bucketed if `bucket`); ids are returned as given.
-
-        With `build_vocabulary=True` and no vocabulary yet, the vocabulary is built from these sentences first.
-        """
-        if x is None:
-            raise ValueError(f"`{name}` is None; pass sentences or token ids.")
-        texts = self._texts(x, name)
-        if texts is None:
-            if not is_batched(x):
-                self._check_ids(x[self.text_key] if isinstance(x, dict) else x, name)
-            return x
-        if not self.has_vocabulary:
-            if not build_vocabulary:
-                raise ValueError("The model has no vocabulary yet: fit it on raw sentences first or pass `vocabulary=`.")
+        """Sentences -> a `tf.data.Dataset` of padded id batches (length-bucketed when `fit` buckets); ids are
+        returned as given. With `build_vocabulary=True` and no vocabulary yet, the vocabulary is built from these
+        sentences first."""
+        texts = None if x is None else self.preprocessor.sentences(x, name)
+        if texts is not None and not self.has_vocabulary and build_vocabulary:
             self.tokenizer.build_vocabulary(texts)
             self._make_networks()
-        return self.tokenizer.make_dataset(
-            texts,
+        return self.preprocessor.batches(
+            x,
             batch_size=batch_size,
             shuffle=shuffle,
             seed=self.seed,
@@ -342,16 +237,13 @@ class TextVAE(VAE):
             # Compiled steps (JAX, XLA) trace once per shape: a few lengths (multiples of 8). Eager PyTorch and
             # TensorFlow graphs (a dynamic length axis) take each batch at its exact length.
             pad_to_multiple_of=8 if self.jit_compile else 1,
+            name=name,
         )
 
     def check_inputs(self, x, name):
         """Raise a ValueError naming `name` unless `x` holds sentences or padded ids of this model's vocabulary."""
         super().check_inputs(x, name)
-        if self._texts(x, name) is None:
-            if not self.has_vocabulary:
-                raise ValueError(f"`{name}` holds token ids but the model has no vocabulary yet: fit it on sentences.")
-            if not is_batched(x):
-                self._check_ids(x[self.text_key] if isinstance(x, dict) else x, name)
+        self.preprocessor.check(x, name)
 
     def fit(self, x=None, y=None, batch_size=None, validation_data=None, shuffle=True, **kwargs):
         """Keras `fit` on sentences or ids; `batch_size` defaults to 32 for sentences."""
@@ -380,10 +272,6 @@ class TextVAE(VAE):
         return super().predict(data, batch_size=batch_size, **kwargs)
 
     # ------------------------------------------------------------------------------------------- using a model
-    def _require_vocabulary(self):
-        if not self.has_vocabulary:
-            raise ValueError("The model has no vocabulary yet: fit it on raw sentences first or pass `vocabulary=`.")
-
     def likelihood_inputs(self, batch):
         return likelihoods.text_inputs(self.texts_to_ids, self.tokenizer.pad_id, batch)
 
@@ -392,19 +280,12 @@ class TextVAE(VAE):
 
     def texts_to_ids(self, texts):
         """Sentences -> padded ids (N, T) with this model's vocabulary."""
-        self._require_vocabulary()
-        found = self._texts(texts, "texts")
-        if found is None:
-            self._check_ids(texts, "texts")
-            return np.asarray(texts)
-        if not isinstance(found, list):
-            found = [_utf8(s, "texts") for s in found.as_numpy_iterator()]
-        return self.tokenizer.texts_to_ids(found)
+        return self.preprocessor.texts_to_ids(texts)
 
     def encode(self, texts, return_log_var=False, batch_size=256):
         """Posterior means (N, D) of sentences (or id arrays, or batches of ids); `return_log_var=True` gives
         `(mean, log_var)`."""
-        if is_batched(texts) and self._texts(texts, "texts") is None:  # id batches: encoded as they are batched
+        if is_batched(texts) and self.preprocessor.sentences(texts, "texts") is None:  # id batches, as they come
             return super().encode(texts, return_log_var=return_log_var, batch_size=batch_size)
         return super().encode(self.texts_to_ids(texts), return_log_var=return_log_var, batch_size=batch_size)
 
@@ -421,66 +302,27 @@ class TextVAE(VAE):
             k, p: of "top_k" and "top_p".
             seed: seed of the sampling methods (None: a fresh draw each call).
         """
-        self._require_vocabulary()
-        self._check_decoding(method, max_length, num_beams, temperature, k, p, seed)
-        max_length = max_length or self.tokenizer.max_length or 64
-        z = ops.convert_to_tensor(self.check_latent(z))
-        import keras_hub
-
+        self.preprocessor.require_vocabulary()
+        check_decoding(method, max_length, num_beams, temperature, k, p, seed)
         tok = self.tokenizer
-        samplers = keras_hub.samplers
-        sampler = {
-            "greedy": lambda: samplers.GreedySampler(),
-            "beam": lambda: samplers.BeamSampler(num_beams=num_beams),
-            "sample": lambda: samplers.RandomSampler(temperature=temperature, seed=seed),
-            "top_k": lambda: samplers.TopKSampler(k=k, temperature=temperature, seed=seed),
-            "top_p": lambda: samplers.TopPSampler(p=p, temperature=temperature, seed=seed),
-        }[method]()
-        n = z.shape[0]
-        prompt = np.full((n, max_length + 1), tok.pad_id, dtype="int32")
-        prompt[:, 0] = tok.bos_id
-        mask = np.zeros_like(prompt, dtype=bool)
-        mask[:, 0] = True
-
-        def next_step(prompt, cache, index):
-            h, c, codes = cache
-            previous = ops.squeeze(ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1]), axis=1)
-            logits, (h, c) = self.decoder.step(previous, codes, (h, c))
-            return logits, None, (h, c, codes)
-
-        h0, c0 = self.decoder.initial_state(z)
-        ids = sampler(
-            next_step,
-            ops.convert_to_tensor(prompt),
-            cache=(h0, c0, z),
-            index=1,
-            mask=ops.convert_to_tensor(mask),
-            stop_token_ids=[tok.eos_id],
+        z = ops.convert_to_tensor(self.check_latent(z))
+        sampler = make_sampler(method, num_beams, temperature, k, p, seed)
+        ids = decode_ids(
+            self.decoder, z, sampler, tok.bos_id, tok.pad_id, tok.eos_id, max_length or tok.max_length or 64
         )
-        return tok.ids_to_texts(ops.convert_to_numpy(ids))
-
-    @staticmethod
-    def _check_decoding(method="greedy", max_length=None, num_beams=4, temperature=1.0, k=10, p=0.9, seed=None):
-        """The `decode` options, checked before any work (`reconstruct`, `generate` and `interpolate` call it first)."""
-        check_choice(method, "method", DECODING)
-        check_int(max_length, "max_length", allow_none=True)
-        check_int(num_beams, "num_beams")
-        check_number(temperature, "temperature", low=0, low_open=True)
-        check_int(k, "k")
-        check_number(p, "p", low=0, high=1, low_open=True)
-        check_seed(seed)
+        return tok.ids_to_texts(ids)
 
     def reconstruct(self, texts, **decode_kwargs):
         """Decode the posterior means of `texts`: greedy by default, as in the papers (`method="beam"` for beam
         search; see `decode`)."""
-        self._check_decoding(**decode_kwargs)
+        check_decoding(**decode_kwargs)
         return self.decode(self.encode(texts), **decode_kwargs)
 
     def generate(self, n, method="top_p", **decode_kwargs):
         """`n` sentences decoded from prior samples z ~ p(z), by nucleus sampling (`method="top_p"`, p=0.9) by
         default: greedy decoding from the prior tends to one sentence for many z. Any `decode` option applies."""
         n = check_int(n, "n")
-        self._check_decoding(method, **decode_kwargs)
+        check_decoding(method, **decode_kwargs)
         z = ops.convert_to_numpy(self.prior.sample(n, self.latent_dim))
         return self.decode(z, method=method, **decode_kwargs)
 
@@ -494,7 +336,7 @@ class TextVAE(VAE):
         for name, text in (("text_a", text_a), ("text_b", text_b)):
             if not isinstance(text, (str, bytes)):
                 raise ValueError(f"`{name}` must be one sentence (a str), got {type(text).__name__}.")
-        self._check_decoding(**decode_kwargs)
+        check_decoding(**decode_kwargs)
         ends = self.encode([text_a, text_b])
         t = np.linspace(0.0, 1.0, steps)[:, None]
         return self.decode((1 - t) * ends[0] + t * ends[1], **decode_kwargs)
@@ -517,18 +359,3 @@ class TextVAE(VAE):
             }
         )
         return config
-
-
-def _preview(text, width=40):
-    text = repr(text)
-    return text if len(text) <= width else text[: width - 4] + "...'"
-
-
-def _utf8(text, name):
-    """A sentence as str: bytes are decoded as UTF-8, with a ValueError naming `name` when they are not UTF-8."""
-    if not isinstance(text, bytes):
-        return str(text)
-    try:
-        return text.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"`{name}` holds bytes that are not valid UTF-8 text ({e}); decode them first.") from None

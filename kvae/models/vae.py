@@ -3,9 +3,10 @@ import numpy as np
 from keras import ops
 
 from kvae import distribute, likelihoods, objectives, optimizers, posteriors, priors
+from kvae.backend import capabilities
 from kvae.checks import check_int, check_number, check_seed
 from kvae.likelihoods import bernoulli_nll
-from kvae.models.batching import as_keras_stream, first_input, is_batched, is_dataset
+from kvae.preprocessors.batching import as_keras_stream, inputs_shape, is_batched, is_dataset, planned_steps
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -223,11 +224,6 @@ class VAE(keras.Model):
         return new
 
     # ------------------------------------------------------------------------------------------ input checking
-    def _to_tensor(self, batch):
-        if isinstance(batch, dict):
-            return {k: ops.convert_to_tensor(v) for k, v in batch.items()}
-        return ops.convert_to_tensor(batch)
-
     def check_inputs(self, x, name):
         """Raise a clear ValueError for inputs the model cannot use; subclasses check shapes and values."""
         if x is None:
@@ -277,7 +273,7 @@ class VAE(keras.Model):
         """The state variables of every `SeedGenerator` in the model (posterior and prior sampling, word dropout,
         Monte Carlo objectives, Keras layers), in layer order. Saved with the weights (`.keras`, `.weights.h5`,
         `BackupAndRestore`), so that a restored model draws the noise the original would have drawn next."""
-        return [generator.state for layer in self._flatten_layers() for generator in layer._seed_generators]
+        return [generator.state for layer in self._flatten_layers() for generator in capabilities.seed_generators(layer)]
 
     def save_own_variables(self, store):
         super().save_own_variables(store)
@@ -361,39 +357,9 @@ class PosteriorNetwork(keras.Model):
         return self.vae.variables
 
 
-def planned_steps(data, fit_kwargs):
-    """The number of training steps `fit(data, **fit_kwargs)` will run, or None when it cannot be known (a
-    generator, a dataset of unknown length without `steps_per_epoch`)."""
-    batch_size = fit_kwargs.get("batch_size") or 32  # Keras's default
-    epochs = fit_kwargs.get("epochs", 1) - fit_kwargs.get("initial_epoch", 0)
-    per_epoch = fit_kwargs.get("steps_per_epoch")
-    if per_epoch is None:
-        if is_dataset(data):
-            per_epoch = int(data.cardinality())
-            per_epoch = per_epoch if per_epoch > 0 else None
-        elif isinstance(data, keras.utils.PyDataset):
-            per_epoch = len(data)
-        elif isinstance(data, dict):
-            per_epoch = -(-len(next(iter(data.values()))) // batch_size)
-        elif hasattr(data, "__len__") and not is_batched(data):
-            per_epoch = -(-len(data) // batch_size)
-    return None if per_epoch is None else per_epoch * max(epochs, 0)
-
-
 def repeat_batch(x, k):
     """(B, ...) -> (k * B, ...), sample-major, matching `ops.reshape(z, (-1, D))` of samples z (k, B, D)."""
     return ops.tile(x, [k] + [1] * (len(x.shape) - 1))
-
-
-def inputs_shape(x):
-    """(None, d1, ...): the shape of the inputs `x` (an array or a `tf.data` dataset of batches), to build a model
-    before `fit`; None when not known statically (dict inputs, unknown dimensions: Keras then builds on the first
-    batch). Only the length axis of 2-D inputs (token ids, batches padded to their own length) may be unknown."""
-    shape = getattr(first_input(x.element_spec) if is_dataset(x) else x, "shape", None)
-    if shape is None or getattr(shape, "rank", 0) is None or len(shape) < 2:
-        return None
-    shape = (None,) + tuple(shape[1:])
-    return shape if None not in shape[1:] or len(shape) == 2 else None
 
 
 def build_once(layer, input_shape):

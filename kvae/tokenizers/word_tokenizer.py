@@ -7,114 +7,22 @@ Only the NumPy-facing helpers (`texts_to_ids`, `ids_to_texts`) leave TF land.
 """
 
 import collections
-import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from kvae.checks import check_int
+from kvae.preprocessors.text_batches import SCAN_CHUNK, sentence_batches, warn_truncated
+from kvae.preprocessors.text_inputs import string_dataset, string_list
 
 # Characters Python's `str.split()` treats as whitespace. `tf.strings.split`
 # without `sep` splits on ASCII whitespace only (not on e.g. U+00A0 or U+3000),
 # so whitespace is normalised to a single space with this RE2 pattern first.
 _WHITESPACE_PATTERN = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
 
-# Number of strings converted to one tensor when scanning a corpus.
-_SCAN_CHUNK = 8192
-
-# `make_dataset` bucketing: sentences are sorted by length within pools of this many batches.
-_POOL_BATCHES = 100
-
-
 # Map functions are plain TF code: skip AutoGraph (faster, no warnings).
 _no_autograph = tf.autograph.experimental.do_not_convert
-
-
-def _is_string(value):
-    return isinstance(value, (str, bytes))
-
-
-def _as_string_list(texts, name="texts", allow_scalar=False):
-    """Validates in-memory `texts` and returns a list of str/bytes."""
-    if _is_string(texts):
-        if allow_scalar:
-            return [texts]
-        raise ValueError(
-            f"`{name}` must be an iterable of strings, not a single string "
-            f"(got {texts!r:.60}). Wrap it in a list."
-        )
-    if isinstance(texts, tf.Tensor):
-        if texts.dtype != tf.string:
-            raise ValueError(
-                f"`{name}` must contain strings, got a tensor of dtype "
-                f"{texts.dtype.name}."
-            )
-        if texts.shape.rank == 0 and allow_scalar:
-            return [texts.numpy()]
-        if texts.shape.rank != 1:
-            raise ValueError(
-                f"`{name}` must be a 1-D string tensor, got shape {texts.shape}."
-            )
-        return list(texts.numpy())
-    if isinstance(texts, np.ndarray):
-        if texts.ndim == 0 and allow_scalar:
-            texts = texts.reshape(1)
-        if texts.ndim != 1:
-            raise ValueError(
-                f"`{name}` must be a 1-D array of strings, got shape "
-                f"{texts.shape}."
-            )
-        texts = texts.tolist()
-    try:
-        items = list(texts)
-    except TypeError:
-        raise ValueError(
-            f"`{name}` must be an iterable of strings, got "
-            f"{type(texts).__name__}."
-        ) from None
-    for i, item in enumerate(items):
-        if not _is_string(item):
-            raise ValueError(
-                f"`{name}` must contain only strings, but element {i} is "
-                f"{type(item).__name__}: {item!r:.60}"
-            )
-        if isinstance(item, bytes):
-            try:
-                item.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise ValueError(
-                    f"`{name}` element {i} is bytes that are not valid UTF-8 "
-                    f"text ({e}): {item!r:.60}"
-                ) from None
-    return items
-
-
-def _as_string_dataset(texts, name="texts"):
-    """Returns `texts` (list, ndarray or tf.data.Dataset) as a dataset of
-    scalar tf.string elements."""
-    if isinstance(texts, tf.data.Dataset):
-        if texts.cardinality() == tf.data.INFINITE_CARDINALITY:
-            raise ValueError(
-                f"`{name}` is an infinite dataset (e.g. `.repeat()`): it is "
-                f"read to the end, so pass a finite one (`.take(n)`)."
-            )
-        spec = texts.element_spec
-        if not isinstance(spec, tf.TensorSpec) or spec.dtype != tf.string:
-            raise ValueError(
-                f"`{name}` must be a tf.data.Dataset of strings, got element "
-                f"spec {spec}."
-            )
-        if spec.shape.rank == 1:
-            return texts.unbatch()
-        if spec.shape.rank != 0:
-            raise ValueError(
-                f"`{name}` must be a dataset of scalar (or 1-D batches of) "
-                f"strings, got element shape {spec.shape}."
-            )
-        return texts
-    items = _as_string_list(texts, name)
-    if not items:
-        raise ValueError(f"`{name}` is empty.")
-    return tf.data.Dataset.from_tensor_slices(tf.constant(items, tf.string))
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -166,25 +74,8 @@ class WordTokenizer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        num_special = len(self.SPECIAL_TOKENS)
-        if (
-            isinstance(max_vocabulary, bool)
-            or not isinstance(max_vocabulary, (int, np.integer))
-            or max_vocabulary <= num_special
-        ):
-            raise ValueError(
-                f"`max_vocabulary` must be an int > {num_special} (the number "
-                f"of special tokens), got {max_vocabulary!r}."
-            )
-        if max_length is not None and (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, (int, np.integer))
-            or max_length < 1
-        ):
-            raise ValueError(
-                f"`max_length` must be a positive int or None, got "
-                f"{max_length!r}."
-            )
+        check_int(max_vocabulary, "max_vocabulary", minimum=len(self.SPECIAL_TOKENS) + 1)
+        check_int(max_length, "max_length", allow_none=True)
         self.max_vocabulary = int(max_vocabulary)
         self.lowercase = bool(lowercase)
         self.max_length = None if max_length is None else int(max_length)
@@ -224,11 +115,12 @@ class WordTokenizer(keras.layers.Layer):
     @property
     def vocabulary_size(self):
         """Number of ids, special tokens included (the embedding size)."""
-        self._check_vocabulary()
+        self.check_vocabulary()
         return len(self._vocab)
 
     # ----------------------------------------------------------- vocabulary
-    def _check_vocabulary(self):
+    def check_vocabulary(self):
+        """Raise a ValueError unless the vocabulary is built."""
         if self._vocab is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' has no vocabulary: call "
@@ -236,16 +128,12 @@ class WordTokenizer(keras.layers.Layer):
             )
 
     def _set_vocabulary(self, vocabulary):
-        words = _as_string_list(vocabulary, "vocabulary")
-        words = [
-            w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words
-        ]
+        words = string_list(vocabulary, "vocabulary")
+        words = [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words]
         specials = list(self.SPECIAL_TOKENS)
         if not any(s in words for s in specials):
             words = specials + words
-        elif words[: len(specials)] != specials or any(
-            s in words[len(specials):] for s in specials
-        ):
+        elif words[: len(specials)] != specials or any(s in words[len(specials) :] for s in specials):
             raise ValueError(
                 f"`vocabulary` must start with the special tokens {specials} "
                 f"(in this order) and contain them only once; got "
@@ -253,11 +141,9 @@ class WordTokenizer(keras.layers.Layer):
             )
         duplicates = [w for w, c in collections.Counter(words).items() if c > 1]
         if duplicates:
-            raise ValueError(
-                f"`vocabulary` contains duplicate words: {duplicates[:10]}"
-            )
+            raise ValueError(f"`vocabulary` contains duplicate words: {duplicates[:10]}")
         self._vocab = tuple(words)
-        regular = list(self._vocab[len(specials):])
+        regular = list(self._vocab[len(specials) :])
         # Built eagerly (even if called while tracing) so the table can be
         # captured by any later tf.function / tf.data map.
         with tf.init_scope():
@@ -291,14 +177,12 @@ class WordTokenizer(keras.layers.Layer):
             tok = WordTokenizer(max_vocabulary=1000).build_vocabulary(texts)
         """
         if isinstance(texts, tf.data.Dataset):
-            dataset = _as_string_dataset(texts, "texts")
+            dataset = string_dataset(texts, "texts")
         else:
-            items = _as_string_list(texts, "texts")
+            items = string_list(texts, "texts")
             if not items:
                 raise ValueError("`texts` is empty: cannot build a vocabulary.")
-            dataset = tf.data.Dataset.from_tensor_slices(
-                tf.constant(items, tf.string)
-            )
+            dataset = tf.data.Dataset.from_tensor_slices(tf.constant(items, tf.string))
 
         @_no_autograph
         def count(batch):
@@ -308,7 +192,7 @@ class WordTokenizer(keras.layers.Layer):
 
         counter = collections.Counter()
         num_texts = 0
-        batches = dataset.batch(_SCAN_CHUNK).map(count)
+        batches = dataset.batch(SCAN_CHUNK).map(count)
         for unique, counts, n in batches.as_numpy_iterator():
             num_texts += int(n)
             counter.update(dict(zip(unique.tolist(), counts.tolist())))
@@ -320,9 +204,7 @@ class WordTokenizer(keras.layers.Layer):
         for special in self.SPECIAL_TOKENS:
             words.pop(special, None)
         if not words:
-            raise ValueError(
-                f"`texts` ({num_texts} strings) contains no words."
-            )
+            raise ValueError(f"`texts` ({num_texts} strings) contains no words.")
         ranked = sorted(words.items(), key=lambda item: (-item[1], item[0]))
         keep = self.max_vocabulary - len(self.SPECIAL_TOKENS)
         kept = [w for w, _ in ranked[:keep]]
@@ -378,15 +260,12 @@ class WordTokenizer(keras.layers.Layer):
             ds = tf.data.Dataset.from_tensor_slices(["a dog", "a cat ."])
             ds = ds.batch(2).map(tok.tf_tokenize)  # ragged int32 batches
         """
-        self._check_vocabulary()
+        self.check_vocabulary()
         strings = tf.convert_to_tensor(strings, dtype=tf.string)
         if strings.shape.rank == 0:
             return self._words_to_ids(self._split_words(strings[None]))[0]
         if strings.shape.rank != 1:
-            raise ValueError(
-                f"`strings` must be a scalar or 1-D string tensor, got shape "
-                f"{strings.shape}."
-            )
+            raise ValueError(f"`strings` must be a scalar or 1-D string tensor, got shape {strings.shape}.")
         return self._words_to_ids(self._split_words(strings))
 
     def call(self, strings):
@@ -405,18 +284,11 @@ class WordTokenizer(keras.layers.Layer):
         return self.tf_tokenize(strings)
 
     def compute_output_spec(self, strings):
-        return keras.KerasTensor(
-            tuple(strings.shape[:1]) + (None,), dtype="int32"
-        )
+        return keras.KerasTensor(tuple(strings.shape[:1]) + (None,), dtype="int32")
 
-    def _warn_truncated(self, num_truncated, total):
-        if num_truncated:
-            warnings.warn(
-                f"{type(self).__name__}: {num_truncated} of {total} sentences "
-                f"are longer than max_length={self.max_length} words and were "
-                f"truncated.",
-                stacklevel=3,
-            )
+    def tf_token_counts(self, strings):
+        """tf.string (B,) -> int32 (B,): words per sentence before truncation (TF ops; sorts buckets)."""
+        return tf.cast(self._split_words(strings).row_lengths(), tf.int32)
 
     def texts_to_ids(self, texts):
         """Tokenises texts into a padded NumPy id matrix.
@@ -433,18 +305,14 @@ class WordTokenizer(keras.layers.Layer):
             tok.texts_to_ids(["A man sleeps .", ""])
             # -> array([[2, 7, 12, 9, 3], [2, 3, 0, 0, 0]], dtype=int32)
         """
-        self._check_vocabulary()
-        items = _as_string_list(texts, "texts", allow_scalar=True)
+        self.check_vocabulary()
+        items = string_list(texts, "texts", allow_scalar=True)
         if not items:
             raise ValueError("`texts` is empty.")
         words = self._split_words(tf.constant(items, tf.string))
         if self.max_length is not None:
-            num_truncated = int(
-                tf.reduce_sum(
-                    tf.cast(words.row_lengths() > self.max_length, tf.int32)
-                )
-            )
-            self._warn_truncated(num_truncated, len(items))
+            num_truncated = int(tf.reduce_sum(tf.cast(words.row_lengths() > self.max_length, tf.int32)))
+            warn_truncated(num_truncated, len(items), self.max_length, type(self).__name__)
         ids = self._words_to_ids(words)
         return ids.to_tensor(default_value=self.pad_id).numpy().astype(np.int32)
 
@@ -465,14 +333,11 @@ class WordTokenizer(keras.layers.Layer):
         Example:
             tok.ids_to_texts(np.array([[2, 7, 12, 3, 9, 0]]))  # ['a man']
         """
-        self._check_vocabulary()
+        self.check_vocabulary()
         if isinstance(ids, tf.RaggedTensor):
             ids = ids.to_list()
         if isinstance(ids, (list, tuple)):
-            if ids and all(
-                isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-                for x in ids
-            ):
+            if ids and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in ids):
                 ids = [ids]
             rows = [np.asarray(row) for row in ids]
         else:
@@ -482,157 +347,39 @@ class WordTokenizer(keras.layers.Layer):
             if array.ndim == 1:
                 array = array[None]
             if array.ndim != 2:
-                raise ValueError(
-                    f"`ids` must have shape (N, T), got shape {array.shape}."
-                )
+                raise ValueError(f"`ids` must have shape (N, T), got shape {array.shape}.")
             rows = list(array)
         size = len(self._vocab)
         texts = []
         for i, row in enumerate(rows):
             if row.size and not np.issubdtype(row.dtype, np.integer):
-                raise ValueError(
-                    f"`ids` must contain integers, got dtype {row.dtype} "
-                    f"(row {i})."
-                )
+                raise ValueError(f"`ids` must contain integers, got dtype {row.dtype} (row {i}).")
             if row.ndim != 1:
-                raise ValueError(
-                    f"`ids` row {i} must be 1-D, got shape {row.shape}."
-                )
+                raise ValueError(f"`ids` row {i} must be 1-D, got shape {row.shape}.")
             bad = row[(row < 0) | (row >= size)]
             if bad.size:
-                raise ValueError(
-                    f"`ids` contains id {int(bad[0])} (row {i}) outside "
-                    f"[0, vocabulary_size={size})."
-                )
+                raise ValueError(f"`ids` contains id {int(bad[0])} (row {i}) outside [0, vocabulary_size={size}).")
             row = row.tolist()
             if row and row[0] == self.bos_id:
                 row = row[1:]
             if self.eos_id in row:
                 row = row[: row.index(self.eos_id)]
-            texts.append(
-                " ".join(self._vocab[t] for t in row if t != self.pad_id)
-            )
+            texts.append(" ".join(self._vocab[t] for t in row if t != self.pad_id))
         return texts
 
     # -------------------------------------------------------------- tf.data
     def make_dataset(
-        self,
-        texts,
-        batch_size=128,
-        shuffle=False,
-        seed=None,
-        bucket=True,
-        drop_remainder=False,
-        pad_to_multiple_of=8,
+        self, texts, batch_size=128, shuffle=False, seed=None, bucket=True, drop_remainder=False, pad_to_multiple_of=8
     ):
-        """Builds a `tf.data.Dataset` of padded int32 id batches.
-
-        Each batch `(B, T)` is padded with `pad_id` to its own longest
-        sentence. With `bucket=True`, sentences of similar length are batched
-        together by pooled bucketing: (shuffle,) take pools of 100 batches'
-        worth of sentences, sort each pool by length, cut it into batches and
-        (shuffle) the batches within a window of a pool. Batches then hold
-        sentences of (nearly) one length, so there is little padding, while
-        their order and membership stay random. Pure TF ops: iterate it under any Keras backend and
-        convert batches with `keras.ops.convert_to_tensor` outside tf.data.
-
-        Args:
-            texts: List / 1-D array of str, or a `tf.data.Dataset` of
-                strings (scanned once here to get the length distribution).
-            batch_size: Sentences per batch.
-            shuffle: Shuffle sentences (reshuffled every epoch).
-            seed: Shuffle seed (for reproducible order).
-            bucket: Group sentences of similar length.
-            drop_remainder: Drop incomplete batches (one per bucket at most).
-            pad_to_multiple_of: Pad every batch's length up to a multiple of this (default 8), so that compiled
-                steps (JAX, XLA) see a handful of shapes instead of one per length; 1 or None for exact lengths
-                (eager PyTorch, TensorFlow graphs with a dynamic length axis).
-
-        Returns:
-            A prefetched `tf.data.Dataset` of int32 tensors `(B, T)`.
+        """A `tf.data.Dataset` of padded int32 id batches (B, T) of `texts`, length-bucketed by default: see
+        `kvae.preprocessors.sentence_batches` for the arguments.
 
         Example:
-            ds = tok.make_dataset(train_texts, batch_size=64, shuffle=True,
-                                  seed=0)
+            ds = tok.make_dataset(train_texts, batch_size=64, shuffle=True, seed=0)
             for batch in ds.as_numpy_iterator():
                 x = keras.ops.convert_to_tensor(batch)  # backend tensor
         """
-        self._check_vocabulary()
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ValueError(
-                f"`batch_size` must be a positive int, got {batch_size!r}."
-            )
-        batch_size = int(batch_size)
-        if pad_to_multiple_of is not None and (
-            isinstance(pad_to_multiple_of, bool)
-            or not isinstance(pad_to_multiple_of, (int, np.integer))
-            or pad_to_multiple_of < 1
-        ):
-            raise ValueError(
-                f"`pad_to_multiple_of` must be a positive int or None, got "
-                f"{pad_to_multiple_of!r}."
-            )
-        strings = _as_string_dataset(texts, "texts")
-
-        pad = tf.constant(self.pad_id, tf.int32)
-
-        @_no_autograph
-        def word_counts_fn(batch):
-            return tf.cast(self._split_words(batch).row_lengths(), tf.int32)
-
-        @_no_autograph
-        def sort_by_length_fn(batch):
-            return tf.gather(batch, tf.argsort(word_counts_fn(batch), stable=True))
-
-        multiple = int(pad_to_multiple_of or 1)
-
-        @_no_autograph
-        def tokenize_fn(batch, *unused_lengths):
-            ids = self.tf_tokenize(batch).to_tensor(default_value=pad)
-            if multiple > 1:
-                extra = -tf.shape(ids)[1] % multiple
-                ids = tf.pad(ids, [[0, 0], [0, extra]], constant_values=pad)
-            return ids
-
-        # One scan for the length distribution (and truncation count).
-        counts = list(
-            strings.batch(_SCAN_CHUNK).map(word_counts_fn).as_numpy_iterator()
-        )
-        word_counts = np.concatenate(counts) if counts else np.zeros([0])
-        num_texts = len(word_counts)
-        if num_texts == 0:
-            raise ValueError("`texts` is empty.")
-        if self.max_length is not None:
-            self._warn_truncated(
-                int(np.sum(word_counts > self.max_length)), num_texts
-            )
-            word_counts = np.minimum(word_counts, self.max_length)
-        if shuffle:
-            strings = strings.shuffle(
-                num_texts, seed=seed, reshuffle_each_iteration=True
-            )
-        # Strings are batched first and tokenised one batch at a time (much
-        # cheaper in tf.data than tokenising and un-batching per sentence);
-        # each batch is padded to its own longest sentence.
-        if bucket:
-            pool = batch_size * _POOL_BATCHES  # a multiple of the batch: no batch straddles two pools
-            strings = (
-                strings.batch(pool)
-                .map(sort_by_length_fn, num_parallel_calls=tf.data.AUTOTUNE)
-                .unbatch()
-            )
-        ds = strings.batch(batch_size, drop_remainder=drop_remainder)
-        ds = ds.map(tokenize_fn, num_parallel_calls=tf.data.AUTOTUNE)
-        if bucket and shuffle:
-            ds = ds.shuffle(_POOL_BATCHES, seed=seed, reshuffle_each_iteration=True)
-        # Declaring the number of batches gives Keras a full progress bar and no "ran out of data" warning.
-        batches = num_texts // batch_size if drop_remainder else -(-num_texts // batch_size)
-        ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return sentence_batches(self, texts, batch_size, shuffle, seed, bucket, drop_remainder, pad_to_multiple_of)
 
     # ------------------------------------------------------------ serialise
     def get_config(self):

@@ -58,3 +58,35 @@ def iterate_batches(x, batch_size):
         return
     for start in range(0, len(x), batch_size):
         yield x[start : start + batch_size]
+
+
+def planned_steps(data, fit_kwargs):
+    """The number of training steps `fit(data, **fit_kwargs)` will run, or None when it cannot be known (a
+    generator, a dataset of unknown length without `steps_per_epoch`)."""
+    import keras
+
+    batch_size = fit_kwargs.get("batch_size") or 32  # Keras's default
+    epochs = fit_kwargs.get("epochs", 1) - fit_kwargs.get("initial_epoch", 0)
+    per_epoch = fit_kwargs.get("steps_per_epoch")
+    if per_epoch is None:
+        if is_dataset(data):
+            per_epoch = int(data.cardinality())
+            per_epoch = per_epoch if per_epoch > 0 else None
+        elif isinstance(data, keras.utils.PyDataset):
+            per_epoch = len(data)
+        elif isinstance(data, dict):
+            per_epoch = -(-len(next(iter(data.values()))) // batch_size)
+        elif hasattr(data, "__len__") and not is_batched(data):
+            per_epoch = -(-len(data) // batch_size)
+    return None if per_epoch is None else per_epoch * max(epochs, 0)
+
+
+def inputs_shape(x):
+    """(None, d1, ...): the shape of the inputs `x` (an array or a `tf.data` dataset of batches), to build a model
+    before `fit`; None when not known statically (dict inputs, unknown dimensions: Keras then builds on the first
+    batch). Only the length axis of 2-D inputs (token ids, batches padded to their own length) may be unknown."""
+    shape = getattr(first_input(x.element_spec) if is_dataset(x) else x, "shape", None)
+    if shape is None or getattr(shape, "rank", 0) is None or len(shape) < 2:
+        return None
+    shape = (None,) + tuple(shape[1:])
+    return shape if None not in shape[1:] or len(shape) == 2 else None
