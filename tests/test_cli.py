@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import kvae
-from kvae.cli import CLIError, load_data, main, options, read_examples
+from kvae.cli import CLIError, held_out, load_data, main, options, read_examples
 
 TINY = ["--train-size", "200", "--latent-dim", "4", "--hidden-dim", "16", "--batch-size", "50", "--quiet"]
 TEXT = ["train", "text", "--data", "snli-sample", "--test-size", "20", "--embedding-dim", "8", *TINY]
@@ -76,9 +76,11 @@ def test_train_text_writes_the_run_folder(text_run):
     history = read_history(text_run / "history.csv")
     assert len(history) == 1 and {"loss", "rec", "kl", "val_loss"} <= set(history[0])
     evaluation = json.loads((text_run / "evaluation.json").read_text())
-    assert evaluation["examples"] == 20 and 0 <= evaluation["active_units"] <= 4
-    assert {"rec", "kl", "mutual_information", "consistent_units", "bleu2"} <= set(evaluation)
-    assert np.isfinite(evaluation["rec"]) and 0 <= evaluation["bleu2"] <= 100
+    test = held_out("text", config, None)[: config["test_size"]]
+    expected = kvae.metrics.evaluation_report(model, test, batch_size=config["batch_size"])  # the saved model's
+    assert evaluation["examples"] == len(test) == 20
+    for key in ("rec", "kl", "mutual_information", "active_units", "consistent_units", "bleu2"):
+        assert evaluation[key] == pytest.approx(expected[key], rel=1e-4, abs=1e-6), key
 
 
 def test_evaluate_generate_interpolate_text(text_run, tmp_path, capsys):

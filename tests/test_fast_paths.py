@@ -9,7 +9,7 @@ from keras import ops
 
 import kvae
 from kvae.backend import capabilities
-from kvae.testing import gradients_of
+from kvae.testing import gradients_of, snli_sentences, tiny_text_vae
 
 TORCH = keras.backend.backend() == "torch"
 
@@ -81,8 +81,8 @@ def test_public_fallback_gives_the_fast_paths_numbers(monkeypatch):
 def test_seed_generators_without_keras_private_list_finds_the_same(monkeypatch):
     """`VAE.seed_states` reads Keras's private `_seed_generators`; the public fallback (a layer's attributes) finds
     the same generators in the same order, so saved seed states load either way."""
-    model = kvae.testing.tiny_text_vae(word_dropout=0.3)
-    model.fit(kvae.testing.snli_sentences(16), epochs=1, batch_size=8, verbose=0)
+    model = tiny_text_vae(word_dropout=0.3)
+    model.fit(snli_sentences(16), epochs=1, batch_size=8, verbose=0)
     fast = [id(state) for state in model.seed_states()]
     assert len(fast) >= 3  # posterior, prior, word dropout
     monkeypatch.setenv("KVAE_FAST_PATHS", "0")

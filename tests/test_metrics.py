@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kvae.metrics import active_units, bleu, rouge, unit_variances
+from kvae.testing import snli_sentences, tiny_text_vae
 
 # --------------------------------------------------------------------------
 # Latent metrics
@@ -317,3 +318,22 @@ def test_rouge_identical_is_one():
 def test_rouge_bad_inputs(kwargs, name):
     with pytest.raises(ValueError, match=name):
         rouge(**kwargs)
+
+
+def test_evaluation_report_gathers_the_models_own_figures():
+    import kvae
+
+    sentences = snli_sentences(24)
+    model = tiny_text_vae()
+    model.fit(sentences, epochs=1, batch_size=8, verbose=0)
+    report = kvae.metrics.evaluation_report(model, sentences, batch_size=8, samples=200)
+    direct = model.evaluate(sentences, batch_size=8, return_dict=True, verbose=0)
+    assert report["examples"] == 24 and report["latent_dim"] == model.latent_dim
+    assert report["kl"] == pytest.approx(float(direct["kl"]), rel=1e-5)  # closed form: no noise
+    assert report["rec"] == pytest.approx(float(direct["rec"]), rel=0.02)  # one posterior sample per sentence
+    assert report["active_units"] == active_units(model.encode(sentences))
+    assert report["bleu2"] == pytest.approx(bleu(sentences, model.reconstruct(sentences), n=2))
+    line = kvae.metrics.format_report(report)
+    assert line.startswith("24 examples: rec ") and f"AU {report['active_units']}/{model.latent_dim}" in line
+    with pytest.raises(ValueError, match="in-memory"):
+        kvae.metrics.evaluation_report(model, iter([]))

@@ -26,12 +26,11 @@ import sys
 
 from kvae.cli.backend import select_backend
 from kvae.cli.data import held_out, load_data, read_examples
-from kvae.cli.evaluate import evaluation
 from kvae.cli.options import CLIError
 from kvae.cli.parser import build_parser
 from kvae.cli.runs import load_run
 
-__all__ = ["CLIError", "build_parser", "evaluation", "held_out", "load_data", "load_run", "main", "read_examples"]
+__all__ = ["CLIError", "build_parser", "held_out", "load_data", "load_run", "main", "read_examples"]
 
 _FLAGS = ("--quiet", "--debug")
 

@@ -268,5 +268,5 @@ def run(args):
     except NonFiniteLossError as e:
         raise CLIError(f"training diverged: {e.report}") from e
     model.save(folder / "model.keras")
-    evaluate_and_write(model, args.kind, test, args.batch_size, folder / "evaluation.json", args.quiet)
+    evaluate_and_write(model, test, args.batch_size, folder / "evaluation.json", args.quiet)
     return 0

@@ -16,6 +16,7 @@ from kvae.metrics.latent import (
     unit_variances,
 )
 from kvae.metrics.likelihood import log_likelihood
+from kvae.metrics.report import evaluation_report, format_report
 from kvae.metrics.text import bleu, rouge
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "bleu",
     "consistent_units",
     "evaluate_latent",
+    "evaluation_report",
+    "format_report",
     "kl",
     "log_likelihood",
     "mutual_information",
