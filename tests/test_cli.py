@@ -163,37 +163,44 @@ def test_text_files_may_hold_labels(tmp_path):
     assert sorted(train + held_out) == expected and len(held_out) == 1
 
 
-def test_failures_are_one_line_errors_with_exit_codes(text_run, tmp_path, capsys):
-    empty = tmp_path / "empty.txt"
-    empty.write_text("\n\n")
-    binary = tmp_path / "binary.txt"
-    binary.write_bytes(b"\xff\xfe\x00\x9c" * 50)
-    flat = tmp_path / "flat.npy"
-    np.save(flat, np.zeros(10))
-    no_model = tmp_path / "no_model"
-    no_model.mkdir()
-    damaged = tmp_path / "damaged"
-    damaged.mkdir()
-    (damaged / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    cases = [
-        (["evaluate", tmp_path / "missing"], 1, "no such model folder"),
-        (["generate", no_model], 1, "not a kvae model folder"),
-        (["interpolate", damaged, "a", "b"], 1, "not a .keras model file"),
-        (["train", "text", "--posterior", "spherical", "--out", tmp_path / "o"], 2, "--posterior"),
-        (["train", "text", "--epochs", "0", "--out", tmp_path / "o"], 2, "--epochs: must be a positive integer"),
-        (["train", "image", "--c", "3", "--out", tmp_path / "o"], 2, "--c does not apply to the elbo objective"),
-        (["train", "text", "--data", tmp_path / "nowhere.txt", "--out", tmp_path / "o"], 1, "no such file"),
-        (["train", "text", "--data", empty, "--out", tmp_path / "o"], 1, "no sentences"),
-        (["train", "text", "--data", binary, "--out", tmp_path / "o"], 1, "binary.txt"),
-        (["train", "image", "--data", flat, "--out", tmp_path / "o"], 1, "expected images"),
-        ([*TEXT, "--epochs", "1", "--latent-dim", "5", "--out", text_run, "--resume"], 2, "--latent-dim 4 -> 5"),
-        (["frobnicate"], 2, "invalid choice"),
-    ]
-    for argv, expected_code, message in cases:
-        code, _, err = run(capsys, *argv)
-        line = error_line(err)
-        assert code == expected_code and line.startswith("kvae: error: ") and message in line, (argv, line)
-    assert not (tmp_path / "o" / "model.keras").exists()
+@pytest.fixture
+def bad_inputs(tmp_path):
+    """Paths to broken inputs: an empty text file, a binary one, a flat .npy, a folder without a model, a damaged
+    model file."""
+    (tmp_path / "empty.txt").write_text("\n\n")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00\x9c" * 50)
+    np.save(tmp_path / "flat.npy", np.zeros(10))
+    (tmp_path / "no_model").mkdir()
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    return tmp_path
+
+
+FAILURES = [  # argv (paths relative to the bad_inputs folder, "{run}": the trained text run), exit code, message
+    (["evaluate", "missing"], 1, "no such model folder"),
+    (["generate", "no_model"], 1, "not a kvae model folder"),
+    (["interpolate", "damaged", "a", "b"], 1, "not a .keras model file"),
+    (["train", "text", "--posterior", "spherical", "--out", "o"], 2, "--posterior"),
+    (["train", "text", "--epochs", "0", "--out", "o"], 2, "--epochs: must be a positive integer"),
+    (["train", "image", "--c", "3", "--out", "o"], 2, "--c does not apply to the elbo objective"),
+    (["train", "text", "--data", "nowhere.txt", "--out", "o"], 1, "no such file"),
+    (["train", "text", "--data", "empty.txt", "--out", "o"], 1, "no sentences"),
+    (["train", "text", "--data", "binary.txt", "--out", "o"], 1, "binary.txt"),
+    (["train", "image", "--data", "flat.npy", "--out", "o"], 1, "expected images"),
+    ([*TEXT, "--epochs", "1", "--latent-dim", "5", "--out", "{run}", "--resume"], 2, "--latent-dim 4 -> 5"),
+    (["frobnicate"], 2, "invalid choice"),
+]
+PATH_ARGS = {"missing", "no_model", "damaged", "o", "nowhere.txt", "empty.txt", "binary.txt", "flat.npy"}
+
+
+@pytest.mark.parametrize(("argv", "expected_code", "message"), FAILURES, ids=lambda v: v if isinstance(v, str) else None)
+def test_failures_are_one_line_errors_with_exit_codes(argv, expected_code, message, bad_inputs, request, capsys):
+    run_folder = request.getfixturevalue("text_run") if "{run}" in argv else None
+    argv = [bad_inputs / a if a in PATH_ARGS else run_folder if a == "{run}" else a for a in argv]
+    code, _, err = run(capsys, *argv)
+    line = error_line(err)
+    assert code == expected_code and line.startswith("kvae: error: ") and message in line, line
+    assert not (bad_inputs / "o" / "model.keras").exists()
 
 
 def test_debug_shows_the_traceback_and_backend_mismatch_is_refused(tmp_path, capsys):

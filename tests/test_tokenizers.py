@@ -431,3 +431,16 @@ def test_snli_valid_sample():
     bucketed = _padding_waste(tok.make_dataset(texts, bucket=True, **kwargs), 0)
     plain = _padding_waste(tok.make_dataset(texts, bucket=False, **kwargs), 0)
     assert bucketed < plain
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the TensorFlow backend imports TensorFlow itself")
+def test_import_kvae_leaves_tensorflow_unloaded_until_a_tokenizer_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kvae; loaded = 'tensorflow' in sys.modules; "
+        "kvae.tokenizers.WordTokenizer(['a']).texts_to_ids(['a b']); print(loaded, 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -10,8 +10,8 @@ import collections
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from kvae.backend.lazy import tensorflow as tf
 from kvae.checks import check_int
 from kvae.preprocessors.text_batches import SCAN_CHUNK, sentence_batches, warn_truncated
 from kvae.preprocessors.text_inputs import string_dataset, string_list
@@ -21,8 +21,10 @@ from kvae.preprocessors.text_inputs import string_dataset, string_list
 # so whitespace is normalised to a single space with this RE2 pattern first.
 _WHITESPACE_PATTERN = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
 
+
 # Map functions are plain TF code: skip AutoGraph (faster, no warnings).
-_no_autograph = tf.autograph.experimental.do_not_convert
+def _no_autograph(function):
+    return tf.autograph.experimental.do_not_convert(function)
 
 
 @keras.saving.register_keras_serializable(package="kvae")
