@@ -12,8 +12,8 @@ class Adam(keras.optimizers.Adam):
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
         w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
 
-    Keras's PyTorch Adam makes ~10 elementwise passes with temporaries over the weights (23 ms a step for the 6.5M
-    weights of the density-gap text model on 2 CPU cores); `torch._fused_adam_` makes one (2 ms). Its epsilon sits
+    Keras's PyTorch Adam makes ~10 elementwise passes with temporaries over the weights; `torch._fused_adam_` makes
+    one (measured with benchmarks/throughput.py). Its epsilon sits
     inside the bias correction, so it is given eps / sqrt(1 - b2^t), which is Keras's update exactly (`amsgrad`
     included). Other backends, and mixed-dtype or mixed-device weights under PyTorch, take Keras's own path. Same
     arguments, variables and checkpoints as `keras.optimizers.Adam`.

@@ -31,7 +31,7 @@ def lstm(layer, sequences, initial_state):
 def use_lstm_layout(variable):
     """Store a 2-D weight column-major, i.e. as the transpose of a contiguous matrix: an (in, 4H) LSTM kernel is
     then PyTorch's (4H, in) weight without a copy, and its gradient comes back in the same layout without one (two
-    copies of every LSTM weight a step otherwise: ~10 ms of the 90 ms density-gap step on 2 CPU cores). Shape,
+    copies of every LSTM weight a step otherwise; measured with benchmarks/throughput.py). Shape,
     values, `get_weights`, checkpoints and optimizer slots (see `fused_adam_update`) are unchanged: only the
     memory order differs. Done on the variable's own parameter at the first call, not at build: variables built
     symbolically get their parameter later."""
