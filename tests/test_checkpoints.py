@@ -3,7 +3,7 @@
 1. A `.keras` file written under one backend loads under the others with the same encodings (posterior mean and
    log-variance), the same greedy reconstructions and its vocabulary, and `fit` continues from it (the objective's
    step and the optimiser's iterations go on). The current backend B trains and saves a tiny isotropic `TextVAE`
-   and a tiny diagonal `ImageVAE`; one subprocess per other backend X (this file run as a script) does the same,
+   (LSTM and Transformer) and a tiny diagonal `ImageVAE`; one subprocess per other backend X (this file run as a script) does the same,
    then loads B's files and writes back what it reads from them. Each run covers B -> X and X -> B for both other X
    (4 directions); the CI runs under tensorflow, jax and torch cover all 6 twice.
 2. Training interrupted after epoch 2 and resumed by a fresh model through `keras.callbacks.BackupAndRestore` ends
@@ -31,7 +31,9 @@ BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND = keras.backend.backend()
 OTHERS = [b for b in BACKENDS if b != BACKEND]
 TEXT = {"latent_dim": 4, "embedding_dim": 16, "hidden_dim": 32, "max_vocabulary": 300, "max_length": 16}
+TRANSFORMER = {**TEXT, "architecture": "transformer", "num_layers": 1, "num_heads": 2}
 IMAGE = {"latent_dim": 4, "hidden_dims": (32,)}
+KINDS = ("text", "transformer", "image")
 ATOL = 1e-4
 WORKER_TIMEOUT = 600
 
@@ -45,7 +47,7 @@ def data():
     step shape) and Fashion-MNIST images."""
     train, test = ([s for s in texts if len(s.split()) <= 6] for texts in kvae.datasets.snli_sample())
     (x, _), (x_test, _) = kvae.datasets.fashion_mnist_sample()
-    return {"text": (train[:256], test[:8]), "image": (x[:256], x_test[:8])}
+    return {"text": (train[:256], test[:8]), "transformer": (train[:256], test[:8]), "image": (x[:256], x_test[:8])}
 
 
 # ------------------------------------------------------------------------------------- the cross-backend files
@@ -57,6 +59,7 @@ def train_and_save(folder):
     sets = data()
     models = {
         "text": kvae.TextVAE(posterior="isotropic", seed=1, learning_rate=1e-2, **TEXT),
+        "transformer": kvae.TextVAE(posterior="isotropic", seed=2, **TRANSFORMER),
         "image": kvae.ImageVAE(posterior="diagonal", seed=1, **IMAGE),
     }
     for kind, model in models.items():
@@ -98,7 +101,7 @@ def worker(root, parent):
     sets = data()
     out = root / BACKEND / f"from_{parent}"
     out.mkdir()
-    for kind in ("text", "image"):
+    for kind in KINDS:
         loaded = keras.saving.load_model(root / parent / f"{kind}.keras")
         describe(loaded, sets[kind][1], out / kind)
 
@@ -130,7 +133,7 @@ def root(tmp_path_factory):
     return root
 
 
-DIRECTIONS = [(other, kind) for other in OTHERS for kind in ("text", "image")]
+DIRECTIONS = [(other, kind) for other in OTHERS for kind in KINDS]
 
 
 def check_same(saved, seen, direction):

@@ -87,10 +87,22 @@ NETWORKS = {
     "mlp_encoder": (lambda: encoders.MLPEncoder(hidden_dims=(8, 6)), [IMAGES], {}, (B, 6)),
     "conv_encoder": (lambda: encoders.ConvEncoder(filters=(4, 6), hidden_dim=10), [IMAGES[..., None]], {}, (B, 10)),
     "lstm_encoder": (lambda: encoders.LSTMEncoder(12, embedding_dim=4, hidden_dim=6), [IDS], {}, (B, 6)),
+    "transformer_encoder": (
+        lambda: encoders.TransformerEncoder(12, 8, hidden_dim=8, num_layers=1, num_heads=2, dropout=0.0),
+        [IDS],
+        {},
+        (B, 8),
+    ),
     "mlp_decoder": (lambda: decoders.MLPDecoder((8, 8), hidden_dims=(6,)), [LATENT], {}, (B, 8, 8)),
     "conv_decoder": (lambda: decoders.ConvDecoder((8, 8, 1), filters=(6, 4)), [LATENT], {}, (B, 8, 8, 1)),
     "lstm_decoder": (
         lambda: decoders.LSTMDecoder(12, embedding_dim=4, hidden_dim=6, word_dropout=0.2, seed=1),
+        [IDS[:, :-1], LATENT],
+        {"training": False},
+        (B, 6, 12),
+    ),
+    "transformer_decoder": (
+        lambda: decoders.TransformerDecoder(12, 8, hidden_dim=8, num_layers=1, num_heads=2, word_dropout=0.2, seed=1),
         [IDS[:, :-1], LATENT],
         {"training": False},
         (B, 6, 12),

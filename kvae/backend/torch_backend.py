@@ -125,6 +125,13 @@ def samples_per_chunk(z, pool_mean, chunk_bytes=4 * 2**20):
     return max(1, chunk_bytes // max(per_sample, 1))
 
 
+def _scalar(value):
+    """A Keras variable, tensor or number holding one value, as a float (without NumPy's `__array__` protocol,
+    which warns on Keras variables under PyTorch)."""
+    value = getattr(value, "value", value)
+    return float(value.item() if hasattr(value, "item") else value)
+
+
 def fused_adam_update(optimizer, grads, variables, learning_rate):
     """Keras's Adam update (`keras.optimizers.Adam.update_step`) for all `variables` in one `torch._fused_adam_`
     call. PyTorch divides sqrt(v) by sqrt(1 - b2^t) before adding eps; passing eps / sqrt(1 - b2^t) gives Keras's
@@ -143,7 +150,7 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
     maxima = maxima[0] if maxima else []
     grads = [_in_order(_laid_out_like(p, g.to(p.dtype))) for p, g in zip(params, grads)]
     params = [_in_order(p) for p in params]
-    step = float(ops.convert_to_numpy(optimizer.iterations)) + 1.0
+    step = _scalar(optimizer.iterations) + 1.0
     step_tensor = torch.tensor(step, dtype=torch.float32, device=params[0].device)
     bias_correction_2 = 1.0 - float(optimizer.beta_2) ** step
     with torch.no_grad():
@@ -155,7 +162,7 @@ def fused_adam_update(optimizer, grads, variables, learning_rate):
             maxima,
             [step_tensor] * len(params),
             amsgrad=bool(optimizer.amsgrad),
-            lr=float(ops.convert_to_numpy(learning_rate)),
+            lr=_scalar(learning_rate),
             beta1=float(optimizer.beta_1),
             beta2=float(optimizer.beta_2),
             weight_decay=0.0,

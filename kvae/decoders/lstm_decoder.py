@@ -1,9 +1,7 @@
-import statistics
-
 import keras
 from keras import ops
 
-from kvae import distribute
+from kvae.decoders.word_dropout import word_dropout
 from kvae.layers import LSTM
 
 
@@ -66,13 +64,8 @@ class LSTMDecoder(keras.layers.Layer):
             self.skip_dense.build(z_shape)
 
     def _inputs(self, ids, z, training=False):
-        if training and self.word_dropout > 0:
-            # Bernoulli(rate) as N(0, 1) < Phi^-1(rate), from the global batch's noise (`kvae.distribute.normal`), so
-            # that a run on N replicas drops the words one device would drop.
-            threshold = statistics.NormalDist().inv_cdf(self.word_dropout)
-            drop = distribute.normal(ops.shape(ids), self.seed_generator) < threshold
-            drop = ops.logical_and(drop, ops.not_equal(ids, self.pad_id))
-            ids = ops.where(drop, ops.full_like(ids, self.unk_id), ids)
+        if training:
+            ids = word_dropout(ids, self.word_dropout, self.seed_generator, self.pad_id, self.unk_id)
         x = self.embedding(ids)
         z_steps = ops.broadcast_to(ops.expand_dims(z, 1), (ops.shape(x)[0], ops.shape(x)[1], ops.shape(z)[-1]))
         return ops.concatenate([x, ops.cast(z_steps, x.dtype)], axis=-1)

@@ -3,5 +3,6 @@
 from kvae.encoders.conv_encoder import ConvEncoder
 from kvae.encoders.lstm_encoder import LSTMEncoder
 from kvae.encoders.mlp_encoder import MLPEncoder
+from kvae.encoders.transformer_encoder import TransformerEncoder
 
-__all__ = ["ConvEncoder", "LSTMEncoder", "MLPEncoder"]
+__all__ = ["ConvEncoder", "LSTMEncoder", "MLPEncoder", "TransformerEncoder"]

@@ -3,18 +3,15 @@ import numpy as np
 from keras import ops
 
 from kvae import distribute, likelihoods, objectives
-from kvae.checks import check_choice, check_int, check_number
-from kvae.decoders import LSTMDecoder
+from kvae.checks import check_int, check_number
 from kvae.decoders.sampling import check_decoding, decode_ids, make_sampler
-from kvae.encoders import LSTMEncoder
 from kvae.likelihoods import categorical_nll
+from kvae.models.text_networks import check_architecture, text_networks, transformer_options
 from kvae.models.text_presets import PRESETS
 from kvae.models.vae import VAE, build_once, part_seed
 from kvae.preprocessors import TextPreprocessor
 from kvae.preprocessors.batching import is_batched
 from kvae.tokenizers import WordTokenizer
-
-DECODERS = ("lstm", "skip")
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -90,6 +87,12 @@ class TextVAE(VAE):
         decoder="lstm",
         bow_weight=0.0,
         bucket=None,
+        architecture="lstm",
+        num_layers=2,
+        num_heads=4,
+        intermediate_dim=None,
+        dropout=0.1,
+        injection="both",
         prior="normal",
         learning_rate=None,
         seed=None,
@@ -97,10 +100,12 @@ class TextVAE(VAE):
     ):
         self.embedding_dim = check_int(embedding_dim, "embedding_dim")
         self.hidden_dim = check_int(hidden_dim, "hidden_dim")
+        self.transformer = transformer_options(num_layers, num_heads, intermediate_dim, dropout, injection)
+        self.architecture = check_architecture(architecture, decoder, self.hidden_dim, self.transformer["num_heads"])
         self.word_dropout = check_number(word_dropout, "word_dropout", low=0, high=1, high_open=True)
         self.text_key = text_key
         self.bucket = None if bucket is None else bool(bucket)
-        self.decoder_type = check_choice(decoder, "decoder", DECODERS)
+        self.decoder_type = decoder
         self.bow_weight = check_number(bow_weight, "bow_weight", low=0)
         self.bow_head = None
         super().__init__(
@@ -153,18 +158,7 @@ class TextVAE(VAE):
         if tok.pad_id != 0:
             raise ValueError("TextVAE expects the padding id to be 0.")
         size = tok.vocabulary_size
-        self.encoder = LSTMEncoder(size, self.embedding_dim, self.hidden_dim, pad_id=tok.pad_id, name="encoder")
-        self.decoder = LSTMDecoder(
-            size,
-            self.embedding_dim,
-            self.hidden_dim,
-            word_dropout=self.word_dropout,
-            pad_id=tok.pad_id,
-            unk_id=tok.unk_id,
-            skip=self.decoder_type == "skip",
-            seed=None if self.seed is None else self.seed + 3,
-            name="decoder",
-        )
+        self.encoder, self.decoder = text_networks(self, size, tok.pad_id, tok.unk_id)
         if self.bow_weight > 0:
             self.bow_head = keras.layers.Dense(size, name="bag_of_words")
             self.bow_tracker = keras.metrics.Mean(name="bow")
@@ -193,7 +187,12 @@ class TextVAE(VAE):
         """Teacher forcing from the inputs <bos> w_1 .. w_n and z: `{"logits": ...}` of w_1 .. w_n <eos>, or in
         training, where shapes may depend on the data (every backend but JAX, without `jit_compile`), `{"nll": ...}`
         (B,): the reconstruction NLL with the softmax run on the real target tokens only, not on the padding."""
-        if training and keras.backend.backend() != "jax" and not self.jit_compile:
+        if (
+            training
+            and hasattr(self.decoder, "target_nll")
+            and keras.backend.backend() != "jax"
+            and not self.jit_compile
+        ):
             targets = ids[:, 1:]
             mask = ops.not_equal(targets, self.tokenizer.pad_id)
             return {"nll": self.decoder.target_nll(ids[:, :-1], z, targets, mask, training=training)}
@@ -320,10 +319,11 @@ class TextVAE(VAE):
 
     def generate(self, n, method="top_p", **decode_kwargs):
         """`n` sentences decoded from prior samples z ~ p(z), by nucleus sampling (`method="top_p"`, p=0.9) by
-        default: greedy decoding from the prior tends to one sentence for many z. Any `decode` option applies."""
+        default: greedy decoding from the prior tends to one sentence for many z. Any `decode` option applies; a
+        `seed` fixes both the prior draws and the sampler (the same sentences every call)."""
         n = check_int(n, "n")
         check_decoding(method, **decode_kwargs)
-        z = ops.convert_to_numpy(self.prior.sample(n, self.latent_dim))
+        z = ops.convert_to_numpy(self.prior.sample(n, self.latent_dim, seed=decode_kwargs.get("seed")))
         return self.decode(z, method=method, **decode_kwargs)
 
     def sample(self, n, **decode_kwargs):
@@ -356,6 +356,8 @@ class TextVAE(VAE):
                 "decoder": self.decoder_type,
                 "bow_weight": self.bow_weight,
                 "bucket": self.bucket,
+                "architecture": self.architecture,
+                **self.transformer,
             }
         )
         return config

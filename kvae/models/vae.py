@@ -154,14 +154,15 @@ class VAE(keras.Model):
         return ops.convert_to_numpy(ops.sigmoid(self.decode_logits(z)))
 
     # The same verbs on every model: `encode(x)`, `reconstruct(x)`, `generate(n)`, `interpolate(a, b, steps)`.
-    def generate(self, n):
-        """Decode `n` draws from the prior: (n, ...) like `decode` (images: pixel probabilities (n, H, W[, C]))."""
+    def generate(self, n, seed=None):
+        """Decode `n` draws from the prior: (n, ...) like `decode` (images: pixel probabilities (n, H, W[, C]));
+        `seed` makes the draws reproducible."""
         n = check_int(n, "n")
-        return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim)))
+        return self.decode(ops.convert_to_numpy(self.prior.sample(n, self.latent_dim, seed=seed)))
 
-    def sample(self, n):
+    def sample(self, n, seed=None):
         """An alias of `generate(n)` (the name of earlier versions)."""
-        return self.generate(n)
+        return self.generate(n, seed=seed)
 
     def reconstruct(self, x):
         """Decode the posterior means of `x`."""

@@ -48,6 +48,7 @@ class HypersphericalUniform(Prior):
     def kl(self, mean, log_var):
         return None
 
-    def sample(self, n, latent_dim):
+    def sample(self, n, latent_dim, seed=None):
+        noise = self.noise(seed)
         n, latent_dim = check_int(n, "n"), check_int(latent_dim, "latent_dim", minimum=2)
-        return uniform_directions((n, latent_dim), self.seed_generator)
+        return uniform_directions((n, latent_dim), noise)

@@ -94,15 +94,16 @@ class MixtureOfGaussians(Prior):
         """No closed form: objectives fall back to the Monte Carlo estimate."""
         return
 
-    def sample(self, n, latent_dim):
+    def sample(self, n, latent_dim, seed=None):
         """(n, D) draws: a component c ~ Categorical(pi), then z = m_c + s_c * eps."""
+        noise = self.noise(seed)
         n = check_int(n, "n")
         self._check_built(latent_dim)
         logits = ops.expand_dims(ops.convert_to_tensor(self.logits), 0)  # (1, C)
-        chosen = ops.reshape(keras.random.categorical(logits, n, seed=self.seed_generator), (n,))
+        chosen = ops.reshape(keras.random.categorical(logits, n, seed=noise), (n,))
         means = ops.take(ops.convert_to_tensor(self.means), chosen, axis=0)  # (n, D)
         log_vars = ops.take(ops.convert_to_tensor(self.log_vars), chosen, axis=0)  # (n, D) or (n, 1)
-        eps = keras.random.normal((n, self.latent_dim), dtype=means.dtype, seed=self.seed_generator)
+        eps = keras.random.normal((n, self.latent_dim), dtype=means.dtype, seed=noise)
         return means + ops.exp(0.5 * ops.minimum(log_vars, LOG_VAR_MAX)) * eps
 
     def get_config(self):

@@ -12,7 +12,8 @@ class Prior(keras.layers.Layer):
       size 1 (..., 1); summing over the last axis gives the joint log-density either way;
     - `kl(mean, log_var)` -> the closed-form KL(N(mean, diag(exp(log_var))) || p(z)) per unit (..., D) for a
       Gaussian posterior, or None when the prior has none (objectives then use the Monte Carlo estimate);
-    - `sample(n, latent_dim)` -> (n, D) draws with the layer's own `SeedGenerator` (`seed_generator`).
+    - `sample(n, latent_dim, seed=None)` -> (n, D) draws with the layer's own `SeedGenerator` (`seed_generator`),
+      or, given a `seed`, with a fresh generator of that seed (the same draws every time).
 
     Capabilities, read by posteriors, objectives and metrics instead of the prior's class:
     - `factorized` (class attribute): `log_prob` is a product over units (`DensityGap(marginal=True)` needs it);
@@ -44,9 +45,13 @@ class Prior(keras.layers.Layer):
         """Closed-form KL(q || p) per unit for a Gaussian posterior q, or None."""
         return
 
-    def sample(self, n, latent_dim):
-        """(n, latent_dim) draws from p(z)."""
+    def sample(self, n, latent_dim, seed=None):
+        """(n, latent_dim) draws from p(z); `seed` (int) draws reproducibly without advancing the layer's noise."""
         raise NotImplementedError
+
+    def noise(self, seed=None):
+        """The `SeedGenerator` a draw uses: the layer's own, or a fresh one for an explicit `seed`."""
+        return self.seed_generator if seed is None else keras.random.SeedGenerator(check_seed(seed))
 
     def get_config(self):
         config = super().get_config()

@@ -35,6 +35,7 @@ class StandardNormal(Prior):
     def kl(self, mean, log_var):
         return gaussian_kl(mean, log_var)
 
-    def sample(self, n, latent_dim):
+    def sample(self, n, latent_dim, seed=None):
+        noise = self.noise(seed)
         shape = (check_int(n, "n"), check_int(latent_dim, "latent_dim"))
-        return keras.random.normal(shape, seed=self.seed_generator)
+        return keras.random.normal(shape, seed=noise)

@@ -1,0 +1,89 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="kvae")
+class TransformerEncoder(keras.layers.Layer):
+    """Transformer sentence encoder: token and position embeddings, `num_layers` keras-hub `TransformerEncoder`
+    blocks over the tokens (padding masked), then the mean of the real tokens' outputs.
+
+    ids (B, T) int -> features (B, hidden_dim), T <= `sequence_length`. Padding positions (`pad_id`) do not change
+    the features.
+
+    Args:
+        vocabulary_size: V.
+        sequence_length: the longest input (number of learnt positions).
+        hidden_dim: model width (embedding and attention size).
+        num_layers, num_heads: blocks and attention heads (`hidden_dim` divisible by `num_heads`).
+        intermediate_dim: width of the feed-forward layers (default 2 * hidden_dim).
+        dropout: dropout rate inside the blocks.
+        pad_id: id of the padding token.
+
+    Reference: Li et al., 2020, "Optimus: Organizing Sentences via Pre-trained Modeling of a Latent Space" (a
+    Transformer encoder pooled to the posterior).
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        hidden_dim=128,
+        num_layers=2,
+        num_heads=4,
+        intermediate_dim=None,
+        dropout=0.1,
+        pad_id=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        import keras_hub
+
+        self.vocabulary_size = int(vocabulary_size)
+        self.sequence_length = int(sequence_length)
+        self.hidden_dim = int(hidden_dim)
+        self.num_layers = int(num_layers)
+        self.num_heads = int(num_heads)
+        self.intermediate_dim = int(intermediate_dim or 2 * self.hidden_dim)
+        self.dropout = float(dropout)
+        self.pad_id = int(pad_id)
+        self.embedding = keras_hub.layers.TokenAndPositionEmbedding(
+            self.vocabulary_size, self.sequence_length, self.hidden_dim, name="embedding"
+        )
+        self.blocks = [
+            keras_hub.layers.TransformerEncoder(
+                self.intermediate_dim, self.num_heads, dropout=self.dropout, name=f"block_{i}"
+            )
+            for i in range(self.num_layers)
+        ]
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        for block in self.blocks:
+            block.build(tuple(input_shape) + (self.hidden_dim,))
+
+    def call(self, ids, training=None):
+        mask = ops.not_equal(ids, self.pad_id)
+        x = self.embedding(ids)
+        for block in self.blocks:
+            x = block(x, padding_mask=mask, training=training)
+        weights = ops.cast(mask, x.dtype)[:, :, None]
+        return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.hidden_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "sequence_length": self.sequence_length,
+                "hidden_dim": self.hidden_dim,
+                "num_layers": self.num_layers,
+                "num_heads": self.num_heads,
+                "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout,
+                "pad_id": self.pad_id,
+            }
+        )
+        return config
