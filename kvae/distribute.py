@@ -134,9 +134,11 @@ def process_shard(x, batch_size):
     each batch (Keras's own sharding needs a static batch size).
     """
     n, p = _STATE["processes"], _STATE["process"]
-    if n == 1 or keras.backend.backend() != "jax" or x is None:
+    if n == 1 or x is None:
         return x, batch_size
-    if type(x).__module__.startswith("tensorflow") and hasattr(x, "as_numpy_iterator"):
+    if keras.backend.backend() == "tensorflow":
+        return _widen(x), batch_size
+    if _is_dataset(x):
         import tensorflow as tf
 
         def part(t):
@@ -161,6 +163,28 @@ def process_shard(x, batch_size):
     index = np.concatenate([np.arange(s, min(s + batch_size, size)).reshape(n, -1)[p] for s in starts])
     shards = {k: a[index] for k, a in arrays.items()}
     return shards.get(None, shards), batch_size // n
+
+
+def _is_dataset(x):
+    return type(x).__module__.startswith("tensorflow") and hasattr(x, "as_numpy_iterator")
+
+
+def _widen(x):
+    """Integers of 8 and 16 bits (uint8 pixels) as int32: Keras's symbolic build averages a first batch across the
+    workers, and TensorFlow's collectives take no 8- or 16-bit integers."""
+    import tensorflow as tf
+
+    narrow = ("uint8", "int8", "uint16", "int16")
+    if _is_dataset(x):
+        widen = lambda t: tf.cast(t, "int32") if t.dtype.name in narrow else t  # noqa: E731
+        return x.map(lambda *b: tf.nest.map_structure(widen, b if len(b) > 1 else b[0]))
+    arrays = x if isinstance(x, dict) else {None: x}
+    if not any(isinstance(a, np.ndarray) and a.dtype.name in narrow for a in arrays.values()):
+        return x
+    wide = {
+        k: a.astype("int32") if isinstance(a, np.ndarray) and a.dtype.name in narrow else a for k, a in arrays.items()
+    }
+    return wide.get(None, wide)
 
 
 @contextlib.contextmanager
@@ -222,7 +246,16 @@ def _multi_worker_strategy():
     """The process's one `MultiWorkerMirroredStrategy` (from `TF_CONFIG`), made before any other TensorFlow work."""
     import tensorflow as tf
 
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    class Strategy(tf.distribute.MultiWorkerMirroredStrategy):
+        """Keras 3.15's `fit` averages each scalar log with `reduce("MEAN", log, axis=0)`, which fails on a scalar:
+        reduce scalars over the replicas alone (axis None), as `MirroredStrategy`'s logs are."""
+
+        def reduce(self, reduce_op, value, axis):
+            if axis is not None and self.experimental_local_results(value)[0].shape.rank == 0:
+                axis = None
+            return super().reduce(reduce_op, value, axis)
+
+    return Strategy()
 
 
 def replicas():

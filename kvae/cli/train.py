@@ -5,6 +5,7 @@ import importlib.util
 import inspect
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 from kvae.cli.data import load_data
@@ -229,10 +230,14 @@ def run(args):
         else:
             tokenizer = kvae.tokenizers.WordTokenizer(max_vocabulary=args.max_vocabulary)
             vocabulary = list(tokenizer.build_vocabulary(train, verbose=not args.quiet).vocabulary)
-    scope = kvae.distribute.data_parallel() if processes > 1 else contextlib.nullcontext()
-    with scope:
+    with contextlib.ExitStack() as stack:
+        if processes > 1:
+            stack.enter_context(kvae.distribute.data_parallel())
+        saves = folder if chief else None
+        if not chief and keras.backend.backend() == "tensorflow":  # saving is collective there: every worker saves
+            saves = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kvae-worker-")))
         model = kvae.create_model(MODELS[args.kind], **model_kwargs(args, objective, vocabulary))
-        fit_and_save(model, args, folder if chief else None, train, test, config, vocabulary)
+        fit_and_save(model, args, folder if chief else None, saves, train, test, config, vocabulary)
     if processes > 1:  # evaluate outside the processes' mesh, on the saved model
         if not chief:
             return 0
@@ -241,9 +246,9 @@ def run(args):
     return 0
 
 
-def fit_and_save(model, args, folder, train, test, config, vocabulary):
-    """Write the run's files to `folder`, fit `model` and save it there; `folder=None` (processes other than 0):
-    train only."""
+def fit_and_save(model, args, folder, saves, train, test, config, vocabulary):
+    """Write the run's files to `folder`, fit `model` and save it to `saves` (the same folder, or a scratch one
+    on other TensorFlow workers); None (other processes): train only."""
     import keras
 
     import kvae
@@ -273,7 +278,7 @@ def fit_and_save(model, args, folder, train, test, config, vocabulary):
         callbacks.append(keras.callbacks.CSVLogger(str(folder / "history.csv"), append=args.resume))
     if args.resume:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=False))
-    checkpoint = None if folder is None else str(folder / "model.keras")
+    checkpoint = None if saves is None else str(saves / "model.keras")
     callbacks.append(NaNGuard(checkpoint=checkpoint, raise_error=True, verbose=False))
     if not args.quiet and folder is not None:
         print(
@@ -294,5 +299,5 @@ def fit_and_save(model, args, folder, train, test, config, vocabulary):
         )
     except NonFiniteLossError as e:
         raise CLIError(f"training diverged: {e.report}") from e
-    if folder is not None:
-        model.save(folder / "model.keras")
+    if saves is not None:
+        model.save(saves / "model.keras")
