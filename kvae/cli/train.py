@@ -95,6 +95,13 @@ def add_parser(commands, parents):
     objective.add_argument("--target", type=nonnegative_float, help="free_bits: nats per unit")
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=positive_int, default=10)
+    fit.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        default="float32",
+        help="Keras dtype policy: mixed_* run the networks in 16 bits, posteriors and losses in float32 "
+        "(mixed_float16 with loss scaling)",
+    )
     fit.add_argument("--batch-size", type=positive_int, help="default: 32 text, 128 image")
     fit.add_argument("--learning-rate", type=positive_float, help="Adam step (default: 2e-3 text, 1e-3 image)")
     fit.add_argument("--seed", type=nonnegative_int, default=0, help="seed of weights, sampling and data split")
@@ -218,6 +225,7 @@ def run(args):
     if processes > 1 and args.resume:
         raise CLIError("--resume is not supported with several processes (KERAS_DISTRIBUTION_* or TF_CONFIG)", code=2)
     chief = kvae.distribute.is_chief()  # only process 0 writes to --out
+    keras.mixed_precision.set_global_policy(args.precision)
     keras.utils.set_random_seed(args.seed)
     image = {"image_size": args.image_size, "color_mode": args.color_mode or "grayscale"}
     train, test = load_data(args.kind, args.data, args.seed, args.validation_split, **image)
