@@ -64,14 +64,17 @@ def save_model(model, path, overwrite=True, **kwargs):
     """
     import keras
 
+    from kvae.distribute import outside_distribution
+
     path = os.fspath(path)
     extension = os.path.splitext(path)[1]
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"`filepath` {path!r} exists; pass overwrite=True to replace it.")
-    if extension not in MODEL_EXTENSIONS or "://" in path or kwargs.get("zipped") is False:
-        return keras.Model.save(model, path, overwrite=overwrite, **kwargs)
-    with atomic_path(path, suffix=".tmp" + extension) as tmp:
-        keras.Model.save(model, tmp, overwrite=True, **kwargs)
+    with outside_distribution():  # saving makes variables: under a JAX mesh of several processes, collectives
+        if extension not in MODEL_EXTENSIONS or "://" in path or kwargs.get("zipped") is False:
+            return keras.Model.save(model, path, overwrite=overwrite, **kwargs)
+        with atomic_path(path, suffix=".tmp" + extension) as tmp:
+            keras.Model.save(model, tmp, overwrite=True, **kwargs)
 
 
 def load_model(path, **kwargs):

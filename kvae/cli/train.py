@@ -1,9 +1,11 @@
 """`kvae train text|image`: train a model and write it, its options, history and evaluation to `--out`."""
 
+import contextlib
 import importlib.util
 import inspect
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 from kvae.cli.data import load_data
@@ -93,6 +95,13 @@ def add_parser(commands, parents):
     objective.add_argument("--target", type=nonnegative_float, help="free_bits: nats per unit")
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=positive_int, default=10)
+    fit.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        default="float32",
+        help="Keras dtype policy: mixed_* run the networks in 16 bits, posteriors and losses in float32 "
+        "(mixed_float16 with loss scaling)",
+    )
     fit.add_argument("--batch-size", type=positive_int, help="default: 32 text, 128 image")
     fit.add_argument("--learning-rate", type=positive_float, help="Adam step (default: 2e-3 text, 1e-3 image)")
     fit.add_argument("--seed", type=nonnegative_int, default=0, help="seed of weights, sampling and data split")
@@ -196,8 +205,6 @@ def run(args):
     import keras
 
     import kvae
-    from kvae.callbacks import NaNGuard, NonFiniteLossError
-    from kvae.io import atomic_write_text
 
     if args.kind == "text" and (args.image_size or args.color_mode):
         raise CLIError("--image-size and --color-mode apply to image models (kvae train image)", code=2)
@@ -214,11 +221,15 @@ def run(args):
         raise CLIError(f"--out {args.out}: exists and is not a folder", code=2)
     if args.resume:
         check_resume(folder, config)
+    processes = kvae.distribute.initialize()  # several processes: KERAS_DISTRIBUTION_* (JAX) or TF_CONFIG
+    if processes > 1 and args.resume:
+        raise CLIError("--resume is not supported with several processes (KERAS_DISTRIBUTION_* or TF_CONFIG)", code=2)
+    chief = kvae.distribute.is_chief()  # only process 0 writes to --out
+    keras.mixed_precision.set_global_policy(args.precision)
     keras.utils.set_random_seed(args.seed)
     image = {"image_size": args.image_size, "color_mode": args.color_mode or "grayscale"}
     train, test = load_data(args.kind, args.data, args.seed, args.validation_split, **image)
     train, test = train[: args.train_size], test[: args.test_size]
-    verbose = progress_verbosity(args.quiet)
     vocabulary = None
     if args.kind == "text":
         vocab_path = folder / "vocab.txt"
@@ -227,28 +238,57 @@ def run(args):
         else:
             tokenizer = kvae.tokenizers.WordTokenizer(max_vocabulary=args.max_vocabulary)
             vocabulary = list(tokenizer.build_vocabulary(train, verbose=not args.quiet).vocabulary)
-    model = kvae.create_model(MODELS[args.kind], **model_kwargs(args, objective, vocabulary))
-    if not args.resume:  # a fresh run: no stale backup to resume from, no old model taken for this run's last good one
+    with contextlib.ExitStack() as stack:
+        if processes > 1:
+            stack.enter_context(kvae.distribute.data_parallel())
+        saves = folder if chief else None
+        if not chief and keras.backend.backend() == "tensorflow":  # saving is collective there: every worker saves
+            saves = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kvae-worker-")))
+        model = kvae.create_model(MODELS[args.kind], **model_kwargs(args, objective, vocabulary))
+        fit_and_save(model, args, folder if chief else None, saves, train, test, config, vocabulary)
+    if processes > 1:  # evaluate outside the processes' mesh, on the saved model
+        if not chief:
+            return 0
+        model = keras.saving.load_model(folder / "model.keras")
+    evaluate_and_write(model, test, args.batch_size, folder / "evaluation.json", args.quiet)
+    return 0
+
+
+def fit_and_save(model, args, folder, saves, train, test, config, vocabulary):
+    """Write the run's files to `folder`, fit `model` and save it to `saves` (the same folder, or a scratch one
+    on other TensorFlow workers); None (other processes): train only."""
+    import keras
+
+    import kvae
+    from kvae.callbacks import NaNGuard, NonFiniteLossError
+    from kvae.io import atomic_write_text
+
+    if (
+        folder is not None and not args.resume
+    ):  # a fresh run: no stale backup to resume from, no old model taken for this run's last good one
         shutil.rmtree(folder / "backup", ignore_errors=True)
         for name in ("model.keras", "evaluation.json", "history.csv"):
             (folder / name).unlink(missing_ok=True)
-    if vocabulary is not None:
+    if folder is not None and vocabulary is not None:
         atomic_write_text(folder / "vocab.txt", "\n".join(vocabulary) + "\n")
     config.update(backend=keras.backend.backend(), kvae_version=kvae.__version__)
-    atomic_write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
+    if folder is not None:
+        atomic_write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
 
     # In this order: the latent metrics join the epoch's logs, the epoch is logged, then backed up; the guard reads
     # the restored step and raises last.
     callbacks = []
-    if args.tensorboard:
+    if args.tensorboard and folder is not None:
         from kvae.cli.tensorboard import tensorboard_callbacks
 
         callbacks += tensorboard_callbacks(model, args.kind, test, Path(args.tensorboard).expanduser())
-    callbacks.append(keras.callbacks.CSVLogger(str(folder / "history.csv"), append=args.resume))
+    if folder is not None:
+        callbacks.append(keras.callbacks.CSVLogger(str(folder / "history.csv"), append=args.resume))
     if args.resume:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=False))
-    callbacks.append(NaNGuard(checkpoint=str(folder / "model.keras"), raise_error=True, verbose=False))
-    if not args.quiet:
+    checkpoint = None if saves is None else str(saves / "model.keras")
+    callbacks.append(NaNGuard(checkpoint=checkpoint, raise_error=True, verbose=False))
+    if not args.quiet and folder is not None:
         print(
             f"kvae: training {_article(type(model).__name__)} {type(model).__name__} on {len(train)} examples "
             f"({len(test)} held out), "
@@ -263,10 +303,9 @@ def run(args):
             batch_size=args.batch_size,
             shuffle=args.shuffle,
             callbacks=callbacks,
-            verbose=verbose,
+            verbose=progress_verbosity(args.quiet) if folder is not None else 0,
         )
     except NonFiniteLossError as e:
         raise CLIError(f"training diverged: {e.report}") from e
-    model.save(folder / "model.keras")
-    evaluate_and_write(model, test, args.batch_size, folder / "evaluation.json", args.quiet)
-    return 0
+    if saves is not None:
+        model.save(saves / "model.keras")

@@ -103,7 +103,7 @@ class LSTMDecoder(keras.layers.Layer):
         if self.skip_dense is not None:
             logits = logits + ops.take(self.skip_dense(z), rows, axis=0)
         per_token = ops.sparse_categorical_crossentropy(
-            ops.take(ops.reshape(targets, (-1,)), index, axis=0), logits, from_logits=True
+            ops.take(ops.reshape(targets, (-1,)), index, axis=0), ops.cast(logits, "float32"), from_logits=True
         )
         return ops.segment_sum(per_token, rows, num_segments=ops.shape(targets)[0])
 

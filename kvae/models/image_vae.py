@@ -115,9 +115,9 @@ class ImageVAE(VAE):
     def preprocess(self, inputs):
         if isinstance(inputs, dict):
             inputs = inputs[self.input_key]
-        if "int" in str(inputs.dtype):
-            return ops.cast(inputs, self.compute_dtype) / 255.0
-        return ops.cast(inputs, self.compute_dtype)
+        if "int" in str(inputs.dtype):  # float32 pixels (the likelihood's targets); the encoder casts its own
+            return ops.cast(inputs, "float32") / 255.0
+        return ops.cast(inputs, "float32")
 
     def check_inputs(self, x, name):
         super().check_inputs(x, name)

@@ -211,7 +211,7 @@ class TextVAE(VAE):
             return loss
         z = y_pred["z"] if len(y_pred["z"].shape) == 2 else y_pred["z"][0]
         targets = self.preprocess(x)[:, 1:]
-        log_probs = ops.log_softmax(self.bow_head(z), axis=-1)  # (B, V)
+        log_probs = ops.log_softmax(ops.cast(self.bow_head(z), "float32"), axis=-1)  # (B, V)
         per_token = ops.take_along_axis(log_probs, targets, axis=1)  # (B, T)
         mask = ops.cast(ops.not_equal(targets, self.tokenizer.pad_id), per_token.dtype)
         bow = self.bow_weight * ops.mean(-ops.sum(per_token * mask, axis=1))

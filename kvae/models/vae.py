@@ -256,8 +256,10 @@ class VAE(keras.Model):
             self.build(shape)
         if "validation_data" in kwargs:
             kwargs["validation_data"] = as_keras_stream(kwargs["validation_data"])
-        self.objective.plan(planned_steps(x, kwargs))  # schedules left to the run (`anneal_steps=None`)
-        return super().fit(as_keras_stream(x), y, **kwargs)
+        # Several JAX processes: each feeds its slice of every global batch (arrays; Keras shards tf.data).
+        with distribute.process_inputs(x, kwargs) as (inputs, fit_kwargs):
+            self.objective.plan(planned_steps(inputs, fit_kwargs))  # schedules left to the run (`anneal_steps=None`)
+            return super().fit(as_keras_stream(inputs), y, **fit_kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
         self.check_inputs(x, "x")

@@ -37,6 +37,7 @@ class Objective(keras.layers.Layer):
     batch_statistic = False
 
     def __init__(self, seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # losses in float32 under mixed precision too
         super().__init__(**kwargs)
         self.seed = check_seed(seed)
         self.step = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False, name="step")

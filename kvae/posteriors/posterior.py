@@ -1,6 +1,7 @@
 """The posterior contract: the base class of every q(z|x) layer."""
 
 import keras
+from keras import ops
 
 from kvae.checks import check_int, check_seed
 
@@ -40,6 +41,7 @@ class Posterior(keras.layers.Layer):
     min_latent_dim = 1
 
     def __init__(self, latent_dim, seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # posterior parameters, samples and densities in float32 always
         super().__init__(**kwargs)
         self.latent_dim = check_int(latent_dim, "latent_dim", minimum=self.min_latent_dim)
         self.seed = check_seed(seed)
@@ -67,6 +69,8 @@ class Posterior(keras.layers.Layer):
 
     def call(self, features, num_samples=None, training=None):
         mean, log_var = self.parameters(features, training=training)
+        # Heads in the networks' compute dtype (mixed precision); parameters and samples in the layer's float32.
+        mean, log_var = ops.cast(mean, self.compute_dtype), ops.cast(log_var, self.compute_dtype)
         z = self.sample(mean, log_var, num_samples)
         return {"z_mean": mean, "z_log_var": log_var, "z": z}
 

@@ -27,6 +27,7 @@ class Prior(keras.layers.Layer):
     factorized = True
 
     def __init__(self, seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # densities and samples in float32 under mixed precision too
         super().__init__(**kwargs)
         self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
