@@ -271,7 +271,7 @@ def test_generate_samples_by_default(trained, monkeypatch):
     # Prior draws replaced by one code, repeated: greedy decoding says one sentence, the default (nucleus
     # sampling) several; a tiny nucleus is greedy again.
     far = np.full((12, 4), 3.0, dtype="float32")
-    monkeypatch.setattr(model.prior, "sample", lambda n, latent_dim: ops.convert_to_tensor(far[:n]))
+    monkeypatch.setattr(model.prior, "sample", lambda n, latent_dim, seed=None: ops.convert_to_tensor(far[:n]))
     greedy = model.generate(12, method="greedy")
     assert len(set(greedy)) == 1
     assert len(set(model.generate(12, temperature=3.0, seed=1))) > 1
