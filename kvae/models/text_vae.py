@@ -16,11 +16,15 @@ from kvae.tokenizers import WordTokenizer
 
 @keras.saving.register_keras_serializable(package="kvae")
 class TextVAE(VAE):
-    """LSTM sentence VAE (Bowman et al., 2016) with an isotropic or diagonal Gaussian posterior.
+    """Sentence VAE with an isotropic or diagonal Gaussian posterior: LSTM (Bowman et al., 2016) or Transformer.
 
-    Encoder: word embedding + LSTM over the tokens (padding masked); its final valid state feeds the posterior.
-    Decoder: LSTM whose input at every step is the previous word's embedding concatenated with z (teacher forcing),
-    softmax over the vocabulary. Reconstruction loss summed over tokens (including `<eos>`), KL summed over units.
+    `architecture="lstm"` (default). Encoder: word embedding + LSTM over the tokens; its state at the last real token
+    feeds the posterior. Decoder: LSTM whose input at every step is the previous word's embedding concatenated with z
+    (teacher forcing), softmax over the vocabulary.
+    `architecture="transformer"` (Optimus-style, Li et al., 2020): keras-hub Transformer blocks of width `hidden_dim`
+    (`embedding_dim` unused); the encoder's mean-pooled outputs feed the posterior; the causal decoder reads z as
+    cross-attention memory and/or added to its input embeddings (`injection`), and decodes with a key/value cache.
+    Reconstruction loss summed over tokens (including `<eos>`), KL summed over units.
 
     `fit`, `evaluate` and `predict` take raw sentences (lists or arrays of str, `tf.data` datasets of strings,
     dicts / TFDS-style datasets with the sentences under `text_key`) or padded id arrays `[<bos> w.. <eos> <pad>..]`.
@@ -57,6 +61,11 @@ class TextVAE(VAE):
             steps). None (default): bucket unless the objective compares the examples of a batch with each other
             (`DensityGap`, whose aggregated posterior a batch of one length narrows: on the seed study in the README
             bucketing cost the default model MI and distinct reconstructions); every other objective buckets.
+        architecture: "lstm" or "transformer".
+        num_layers, num_heads, intermediate_dim, dropout: the Transformer's blocks, attention heads (`hidden_dim`
+            divisible by it), feed-forward width (None: 2 * hidden_dim) and dropout rate.
+        injection: how z reaches the Transformer decoder: "memory" (cross-attention to vectors made from z),
+            "embedding" (added to every input embedding) or "both" (default).
         prior, learning_rate, seed: see `VAE`.
 
     Example:
@@ -64,6 +73,7 @@ class TextVAE(VAE):
     >>> model = kvae.TextVAE(posterior="isotropic")
     >>> model.fit(train, epochs=10, batch_size=32)
     >>> model.reconstruct(test[:2]), model.generate(2)
+    >>> kvae.TextVAE(architecture="transformer", num_layers=2, num_heads=4)  # the same verbs
     """
 
     default_learning_rate = 2e-3
