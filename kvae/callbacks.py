@@ -185,8 +185,9 @@ class LatentMetricsCallback(keras.callbacks.Callback):
 
     def compute(self):
         """The metrics on the validation data with the current model: dict ``val_kl``, ``val_au``, ``val_mi``."""
-        from kvae.metrics import active_units, kl, mutual_information  # kvae.metrics re-exports this callback
+        from kvae.metrics.aggregate import mutual_information
         from kvae.metrics.evaluation import check_gaussian_posterior
+        from kvae.metrics.latent import active_units, kl
 
         check_gaussian_posterior(self.model)
         mean, log_var = self.model.encode(self.validation_data, return_log_var=True)
