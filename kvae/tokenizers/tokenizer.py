@@ -6,6 +6,8 @@ leave TF land. A subclass supplies `_tokens` (normalised strings -> ragged token
 `build_vocabulary` and its vocabulary in `get_config`.
 """
 
+import collections
+
 import keras
 import numpy as np
 
@@ -18,6 +20,9 @@ from kvae.preprocessors.text_inputs import string_dataset, string_list
 # without `sep` splits on ASCII whitespace only (not on e.g. U+00A0 or U+3000),
 # so whitespace is normalised to a single space with this RE2 pattern first.
 _WHITESPACE_PATTERN = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
+
+# A private-use character: what subword tokenizers read the text's literal `<unk>` as.
+_UNK_CHARACTER = "\ue000"
 
 
 # Map functions are plain TF code: skip AutoGraph (faster, no warnings).
@@ -96,16 +101,19 @@ class Tokenizer(keras.layers.Layer):
 
     def _special_tokens_first(self, tokens, name="vocabulary"):
         """A token list as str, the special tokens prepended if none is there; a ValueError unless they come first,
-        once, in order."""
+        once, in order, and no token comes twice."""
         tokens = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in string_list(tokens, name)]
         specials = list(self.SPECIAL_TOKENS)
         if not any(s in tokens for s in specials):
-            return specials + tokens
+            tokens = specials + tokens
         if tokens[: len(specials)] != specials or any(s in tokens[len(specials) :] for s in specials):
             raise ValueError(
                 f"`{name}` must start with the special tokens {specials} (in this order) and contain them only once; "
                 f"got {tokens[: len(specials) + 2]}..."
             )
+        duplicates = [t for t, c in collections.Counter(tokens).items() if c > 1]
+        if duplicates:
+            raise ValueError(f"`{name}` contains duplicate tokens: {duplicates[:10]}")
         return tokens
 
     @staticmethod
@@ -279,4 +287,69 @@ class Tokenizer(keras.layers.Layer):
         config.update(
             {"max_vocabulary": self.max_vocabulary, "lowercase": self.lowercase, "max_length": self.max_length}
         )
+        return config
+
+
+class SubwordTokenizer(Tokenizer):
+    """Base of the keras-hub subword tokenizers: a subclass's `_set_vocabulary(vocabulary)` sets `_vocab` and wraps
+    a keras-hub tokenizer with `_wrap`; its `_learn(dataset)` learns a vocabulary from normalised sentences.
+
+    The keras-hub tokenizer is kept out of the layer's attributes (inside a `tf.function`), so Keras neither tracks
+    it nor saves its assets: the vocabulary lives in `get_config()` only.
+    """
+
+    def __init__(self, vocabulary=None, max_vocabulary=20000, lowercase=True, max_length=None, **kwargs):
+        super().__init__(max_vocabulary=max_vocabulary, lowercase=lowercase, max_length=max_length, **kwargs)
+        self._tokenize_fn = None
+        if vocabulary is not None:
+            self._set_vocabulary(vocabulary)
+
+    def _wrap(self, hub_tokenizer):
+        """Tokenise with `hub_tokenizer` through a `tf.function`: keras-hub's TensorFlow path (ragged int32 ids)
+        whether called eagerly or inside `tf.data`, never its Python path or backend-tensor outputs."""
+        self._tokenize_fn = tf.function(
+            hub_tokenizer.tokenize, input_signature=[tf.TensorSpec([None], tf.string)], autograph=False
+        )
+
+    def _tokens(self, strings):
+        # The text's own `<unk>` marks (corpora such as SNLI or PTB carry them) become a character no vocabulary
+        # learns (they are dropped from the training text), which the keras-hub tokenizer maps to `<unk>`.
+        return self._tokenize_fn(tf.strings.regex_replace(self._normalize(strings), self.UNK_TOKEN, _UNK_CHARACTER))
+
+    def _training_text(self, strings):
+        return tf.strings.regex_replace(self._normalize(strings), self.UNK_TOKEN, " ")
+
+    def _set_vocabulary(self, vocabulary):
+        raise NotImplementedError
+
+    def _learn(self, dataset):
+        """A dataset of normalised scalar strings -> the learnt vocabulary (the form `_set_vocabulary` takes)."""
+        raise NotImplementedError
+
+    def build_vocabulary(self, texts, verbose=True):
+        """Learns a subword vocabulary of at most `max_vocabulary` tokens (special tokens included) from `texts`.
+
+        Args:
+            texts: Iterable of str/bytes (list, NumPy array) or a `tf.data.Dataset` of scalar (or 1-D batches of)
+                strings.
+            verbose: Print one summary line.
+
+        Returns:
+            self (for chaining).
+        """
+        dataset = self._text_dataset(texts).batch(4096).map(no_autograph(self._training_text)).unbatch()
+        num_texts = int(dataset.reduce(np.int64(0), lambda n, _: n + 1))
+        if num_texts == 0:
+            raise ValueError("`texts` is empty: cannot build a vocabulary.")
+        self._set_vocabulary(self._learn(dataset))
+        if verbose:
+            print(
+                f"{type(self).__name__}: vocabulary size {len(self._vocab)} ({len(self._vocab) - 4} subwords + 4 "
+                f"special tokens, at most {self.max_vocabulary}) from {num_texts} text{'s' if num_texts != 1 else ''}."
+            )
+        return self
+
+    def get_config(self):
+        config = super().get_config()
+        config["vocabulary"] = self.vocabulary
         return config

@@ -51,11 +51,7 @@ class WordTokenizer(Tokenizer):
 
     # ----------------------------------------------------------- vocabulary
     def _set_vocabulary(self, vocabulary):
-        words = self._special_tokens_first(vocabulary)
-        duplicates = [w for w, c in collections.Counter(words).items() if c > 1]
-        if duplicates:
-            raise ValueError(f"`vocabulary` contains duplicate words: {duplicates[:10]}")
-        self._vocab = tuple(words)
+        self._vocab = tuple(self._special_tokens_first(vocabulary))
         specials = self.SPECIAL_TOKENS
         regular = list(self._vocab[len(specials) :])
         # Built eagerly (even if called while tracing) so the table can be
