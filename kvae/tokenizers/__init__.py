@@ -9,15 +9,15 @@ from kvae.tokenizers.word_tokenizer import WordTokenizer
 TOKENIZERS = {"word": WordTokenizer, "wordpiece": WordPieceTokenizer, "sentencepiece": SentencePieceTokenizer}
 
 
-def get(name, **kwargs):
+def get(kind, /, **kwargs):
     """A new tokenizer by name ("word", "wordpiece" or "sentencepiece"); `kwargs` go to its constructor.
 
     Example:
         tok = kvae.tokenizers.get("wordpiece", max_vocabulary=4000).build_vocabulary(sentences)
     """
-    if not isinstance(name, str) or name not in TOKENIZERS:
-        raise ValueError(f"Unknown tokenizer {name!r}; expected one of {sorted(TOKENIZERS)}.")
-    return TOKENIZERS[name](**kwargs)
+    if not isinstance(kind, str) or kind not in TOKENIZERS:
+        raise ValueError(f"Unknown tokenizer {kind!r}; expected one of {sorted(TOKENIZERS)}.")
+    return TOKENIZERS[kind](**kwargs)
 
 
 __all__ = [

@@ -90,7 +90,7 @@ class SentencePieceTokenizer(SubwordTokenizer):
                 raise ValueError(
                     f"The SentencePiece model must have ids 0-3 = pad, unk, bos, eos; got pieces {pieces[:4]}."
                 )
-            self._wrap(hub)
+        self._wrap(lambda: keras_hub.tokenizers.SentencePieceTokenizer(proto=vocabulary, dtype="int32"))
         # The model calls bos/eos "<s>" and "</s>": kvae's names, at the same ids.
         self._vocab = tuple(self.SPECIAL_TOKENS) + tuple(pieces[len(self.SPECIAL_TOKENS) :])
         self._proto = vocabulary

@@ -304,11 +304,16 @@ class SubwordTokenizer(Tokenizer):
         if vocabulary is not None:
             self._set_vocabulary(vocabulary)
 
-    def _wrap(self, hub_tokenizer):
-        """Tokenise with `hub_tokenizer` through a `tf.function`: keras-hub's TensorFlow path (ragged int32 ids)
-        whether called eagerly or inside `tf.data`, never its Python path or backend-tensor outputs."""
+    def _wrap(self, make_tokenizer):
+        """Tokenise with the keras-hub tokenizer `make_tokenizer()` through a `tf.function`: keras-hub's TensorFlow
+        path (ragged int32 ids) whether called eagerly or inside `tf.data`, never its Python path or backend tensors.
+
+        The tokenizer is made while tracing, so its TensorFlow resources (SentencePiece's model) belong to the
+        function: made eagerly, they would die when `keras.utils.set_random_seed` clears TensorFlow's caches."""
         self._tokenize_fn = tf.function(
-            hub_tokenizer.tokenize, input_signature=[tf.TensorSpec([None], tf.string)], autograph=False
+            lambda strings: make_tokenizer().tokenize(strings),
+            input_signature=[tf.TensorSpec([None], tf.string)],
+            autograph=False,
         )
 
     def _tokens(self, strings):

@@ -2,7 +2,6 @@
 
 import keras
 
-from kvae.backend.lazy import tensorflow as tf
 from kvae.tokenizers.tokenizer import SubwordTokenizer
 
 SUFFIX = "##"
@@ -16,7 +15,8 @@ class WordPieceTokenizer(SubwordTokenizer):
     word is cut into the longest vocabulary pieces, continuation pieces marked `##` ("walking" -> "walk ##ing").
     A word with a character outside the vocabulary becomes one `<unk>`. `build_vocabulary` learns the pieces with
     `keras_hub.tokenizers.compute_word_piece_vocabulary` (its learner keeps pieces seen at least 10 times, so small
-    corpora get fewer than `max_vocabulary` tokens). `ids_to_texts` merges `##` pieces back into words.
+    corpora get fewer than `max_vocabulary` tokens). `ids_to_texts` merges `##` pieces back into words (a sentence
+    starting with one starts with its bare text).
 
     Args:
         vocabulary: Optional list of str: the special tokens `<pad> <unk> <bos> <eos>` (prepended if absent), then
@@ -38,12 +38,12 @@ class WordPieceTokenizer(SubwordTokenizer):
         import keras_hub
 
         self._vocab = tuple(self._special_tokens_first(vocabulary))
-        with tf.init_scope():
-            self._wrap(
-                keras_hub.tokenizers.WordPieceTokenizer(
-                    vocabulary=list(self._vocab), suffix_indicator=SUFFIX, oov_token=self.UNK_TOKEN, dtype="int32"
-                )
+        pieces = list(self._vocab)
+        self._wrap(
+            lambda: keras_hub.tokenizers.WordPieceTokenizer(
+                vocabulary=pieces, suffix_indicator=SUFFIX, oov_token=self.UNK_TOKEN, dtype="int32"
             )
+        )
 
     def _learn(self, dataset):
         import keras_hub
@@ -55,8 +55,9 @@ class WordPieceTokenizer(SubwordTokenizer):
     def _detokenize(self, ids):
         words = []
         for piece in (self._vocab[t] for t in ids):
-            if words and len(piece) > len(SUFFIX) and piece.startswith(SUFFIX):
+            suffix = len(piece) > len(SUFFIX) and piece.startswith(SUFFIX)
+            if suffix and words:
                 words[-1] += piece[len(SUFFIX) :]
-            else:
-                words.append(piece)
+            else:  # a continuation piece that starts a decoded sentence is a word of its own
+                words.append(piece[len(SUFFIX) :] if suffix else piece)
         return " ".join(words)
