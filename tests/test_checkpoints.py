@@ -3,7 +3,7 @@
 1. A `.keras` file written under one backend loads under the others with the same encodings (posterior mean and
    log-variance), the same greedy reconstructions and its vocabulary, and `fit` continues from it (the objective's
    step and the optimiser's iterations go on). The current backend B trains and saves a tiny isotropic `TextVAE`
-   (LSTM and Transformer) and a tiny diagonal `ImageVAE`; one subprocess per other backend X (this file run as a script) does the same,
+   (LSTM, and Transformer with each tokenizer) and a tiny diagonal `ImageVAE`; one subprocess per other backend X (this file run as a script) does the same,
    then loads B's files and writes back what it reads from them. Each run covers B -> X and X -> B for both other X
    (4 directions); the CI runs under tensorflow, jax and torch cover all 6 twice.
 2. Training interrupted after epoch 2 and resumed by a fresh model through `keras.callbacks.BackupAndRestore` ends
@@ -33,7 +33,11 @@ OTHERS = [b for b in BACKENDS if b != BACKEND]
 TEXT = {"latent_dim": 4, "embedding_dim": 16, "hidden_dim": 32, "max_vocabulary": 300, "max_length": 16}
 TRANSFORMER = {**TEXT, "architecture": "transformer", "num_layers": 1, "num_heads": 2}
 IMAGE = {"latent_dim": 4, "hidden_dims": (32,)}
-KINDS = ("text", "transformer", "image")
+SUBWORD = {
+    "wordpiece": {**TRANSFORMER, "tokenizer": "wordpiece"},
+    "sentencepiece": {**TRANSFORMER, "tokenizer": "sentencepiece", "max_vocabulary": 200},
+}
+KINDS = ("text", "transformer", "wordpiece", "sentencepiece", "image")
 ATOL = 1e-4
 WORKER_TIMEOUT = 600
 
@@ -47,7 +51,8 @@ def data():
     step shape) and Fashion-MNIST images."""
     train, test = ([s for s in texts if len(s.split()) <= 6] for texts in kvae.datasets.snli_sample())
     (x, _), (x_test, _) = kvae.datasets.fashion_mnist_sample()
-    return {"text": (train[:256], test[:8]), "transformer": (train[:256], test[:8]), "image": (x[:256], x_test[:8])}
+    text = (train[:256], test[:8])
+    return {"text": text, "transformer": text, "wordpiece": text, "sentencepiece": text, "image": (x[:256], x_test[:8])}
 
 
 # ------------------------------------------------------------------------------------- the cross-backend files
@@ -60,6 +65,7 @@ def train_and_save(folder):
     models = {
         "text": kvae.TextVAE(posterior="isotropic", seed=1, learning_rate=1e-2, **TEXT),
         "transformer": kvae.TextVAE(posterior="isotropic", seed=2, **TRANSFORMER),
+        **{kind: kvae.TextVAE(posterior="isotropic", seed=3, **config) for kind, config in SUBWORD.items()},
         "image": kvae.ImageVAE(posterior="diagonal", seed=1, **IMAGE),
     }
     for kind, model in models.items():

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kvae import distribute, likelihoods, objectives
+from kvae import distribute, likelihoods, objectives, tokenizers
 from kvae.checks import check_int, check_number
 from kvae.decoders.sampling import check_decoding, decode_ids, make_sampler
 from kvae.likelihoods import categorical_nll
@@ -11,7 +11,6 @@ from kvae.models.text_presets import PRESETS
 from kvae.models.vae import VAE, build_once, part_seed
 from kvae.preprocessors import TextPreprocessor
 from kvae.preprocessors.batching import is_batched
-from kvae.tokenizers import WordTokenizer
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -51,7 +50,9 @@ class TextVAE(VAE):
         max_length: sentences longer than this many words are truncated (with a warning); also the decoding limit.
         word_dropout: decoder word dropout rate (input words replaced by `<unk>` in training), which makes the
             decoder read z.
-        vocabulary: a word list (special tokens first) to skip vocabulary building.
+        vocabulary: a word list (special tokens first) to skip vocabulary building (sentencepiece: a serialized model).
+        tokenizer: "word" (default), "wordpiece" or "sentencepiece" (`kvae.tokenizers`; subwords learnt on the first
+            `fit`, `max_length` then counts subwords).
         text_key: key of the sentences in dict inputs.
         decoder: "lstm" (z concatenated to every input) or "skip" (also z straight to the output layer, skip-VAE).
         bow_weight: weight of the auxiliary bag-of-words loss (bow-VAE, Zhao et al., 2017): a softmax over the
@@ -93,6 +94,7 @@ class TextVAE(VAE):
         max_length=64,
         word_dropout=0.5,
         vocabulary=None,
+        tokenizer="word",
         text_key="text",
         decoder="lstm",
         bow_weight=0.0,
@@ -129,9 +131,10 @@ class TextVAE(VAE):
             seed=seed,
             **kwargs,
         )
-        self.tokenizer = WordTokenizer(
-            vocabulary, max_vocabulary=max_vocabulary, max_length=max_length, name="tokenizer"
+        self.tokenizer = tokenizers.get(
+            tokenizer, vocabulary=vocabulary, max_vocabulary=max_vocabulary, max_length=max_length, name="tokenizer"
         )
+        self.tokenizer_type = tokenizer
         self.preprocessor = TextPreprocessor(self.tokenizer, text_key)
         if vocabulary is not None:
             self._make_networks()
@@ -361,7 +364,8 @@ class TextVAE(VAE):
                 "max_vocabulary": self.tokenizer.max_vocabulary,
                 "max_length": self.tokenizer.max_length,
                 "word_dropout": self.word_dropout,
-                "vocabulary": self.tokenizer.vocabulary if self.has_vocabulary else None,
+                "vocabulary": self.tokenizer.get_config()["vocabulary"],
+                "tokenizer": self.tokenizer_type,
                 "text_key": self.text_key,
                 "decoder": self.decoder_type,
                 "bow_weight": self.bow_weight,

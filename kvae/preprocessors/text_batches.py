@@ -21,7 +21,7 @@ POOL_BATCHES = 100
 def warn_truncated(num_truncated, total, max_length, owner="WordTokenizer"):
     if num_truncated:
         warnings.warn(
-            f"{owner}: {num_truncated} of {total} sentences are longer than max_length={max_length} words and were "
+            f"{owner}: {num_truncated} of {total} sentences are longer than max_length={max_length} tokens and were "
             "truncated.",
             stacklevel=4,
         )
@@ -74,7 +74,9 @@ def sentence_batches(
     if len(lengths) == 0:
         raise ValueError("`texts` is empty.")
     if tokenizer.max_length is not None:
-        warn_truncated(int(np.sum(lengths > tokenizer.max_length)), len(lengths), tokenizer.max_length)
+        warn_truncated(
+            int(np.sum(lengths > tokenizer.max_length)), len(lengths), tokenizer.max_length, type(tokenizer).__name__
+        )
     if shuffle:
         strings = strings.shuffle(len(lengths), seed=seed, reshuffle_each_iteration=True)
     # Strings are batched first and tokenised one batch at a time (much cheaper in tf.data than tokenising and

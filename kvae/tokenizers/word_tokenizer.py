@@ -1,34 +1,17 @@
-"""Word-level tokenizer for sentence VAEs (lower-cased, whitespace-split).
-
-All string processing uses TensorFlow string ops and a
-`tf.lookup.StaticHashTable`, never `keras.ops`, so the tokenizer runs inside
-`tf.data` pipelines whatever the Keras backend (TensorFlow, JAX or PyTorch).
-Only the NumPy-facing helpers (`texts_to_ids`, `ids_to_texts`) leave TF land.
-"""
+"""Word-level tokenizer for sentence VAEs (lower-cased, whitespace-split; TF string ops and a
+`tf.lookup.StaticHashTable`, so it runs inside `tf.data` pipelines whatever the Keras backend)."""
 
 import collections
 
 import keras
-import numpy as np
 
 from kvae.backend.lazy import tensorflow as tf
-from kvae.checks import check_int
-from kvae.preprocessors.text_batches import SCAN_CHUNK, sentence_batches, warn_truncated
-from kvae.preprocessors.text_inputs import string_dataset, string_list
-
-# Characters Python's `str.split()` treats as whitespace. `tf.strings.split`
-# without `sep` splits on ASCII whitespace only (not on e.g. U+00A0 or U+3000),
-# so whitespace is normalised to a single space with this RE2 pattern first.
-_WHITESPACE_PATTERN = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
-
-
-# Map functions are plain TF code: skip AutoGraph (faster, no warnings).
-def _no_autograph(function):
-    return tf.autograph.experimental.do_not_convert(function)
+from kvae.preprocessors.text_batches import SCAN_CHUNK
+from kvae.tokenizers.tokenizer import Tokenizer, no_autograph
 
 
 @keras.saving.register_keras_serializable(package="kvae")
-class WordTokenizer(keras.layers.Layer):
+class WordTokenizer(Tokenizer):
     """Word-level tokenizer: optional lower-casing, whitespace splitting.
 
     Every sentence becomes `[bos, w_1, ..., w_n, eos]`; words outside the
@@ -60,91 +43,16 @@ class WordTokenizer(keras.layers.Layer):
     ['a dog sleeps .']
     """
 
-    PAD_TOKEN = "<pad>"
-    UNK_TOKEN = "<unk>"
-    BOS_TOKEN = "<bos>"
-    EOS_TOKEN = "<eos>"
-    # Order defines the ids: pad=0, unk=1, bos=2, eos=3.
-    SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN)
-
-    def __init__(
-        self,
-        vocabulary=None,
-        max_vocabulary=20000,
-        lowercase=True,
-        max_length=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        check_int(max_vocabulary, "max_vocabulary", minimum=len(self.SPECIAL_TOKENS) + 1)
-        check_int(max_length, "max_length", allow_none=True)
-        self.max_vocabulary = int(max_vocabulary)
-        self.lowercase = bool(lowercase)
-        self.max_length = None if max_length is None else int(max_length)
-        self._vocab = None
+    def __init__(self, vocabulary=None, max_vocabulary=20000, lowercase=True, max_length=None, **kwargs):
+        super().__init__(max_vocabulary=max_vocabulary, lowercase=lowercase, max_length=max_length, **kwargs)
         self._table = None
         if vocabulary is not None:
             self._set_vocabulary(vocabulary)
-        # No weights: the layer is usable (and serialisable) right away.
-        self.built = True
-
-    # ------------------------------------------------------------------ ids
-    @property
-    def pad_id(self):
-        """Id of `PAD_TOKEN` (0)."""
-        return self.SPECIAL_TOKENS.index(self.PAD_TOKEN)
-
-    @property
-    def unk_id(self):
-        """Id of `UNK_TOKEN` (1)."""
-        return self.SPECIAL_TOKENS.index(self.UNK_TOKEN)
-
-    @property
-    def bos_id(self):
-        """Id of `BOS_TOKEN` (2)."""
-        return self.SPECIAL_TOKENS.index(self.BOS_TOKEN)
-
-    @property
-    def eos_id(self):
-        """Id of `EOS_TOKEN` (3)."""
-        return self.SPECIAL_TOKENS.index(self.EOS_TOKEN)
-
-    @property
-    def vocabulary(self):
-        """List of str (special tokens first), or None if not built yet."""
-        return None if self._vocab is None else list(self._vocab)
-
-    @property
-    def vocabulary_size(self):
-        """Number of ids, special tokens included (the embedding size)."""
-        self.check_vocabulary()
-        return len(self._vocab)
 
     # ----------------------------------------------------------- vocabulary
-    def check_vocabulary(self):
-        """Raise a ValueError unless the vocabulary is built."""
-        if self._vocab is None:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' has no vocabulary: call "
-                f"build_vocabulary(texts) first (or pass `vocabulary=`)."
-            )
-
     def _set_vocabulary(self, vocabulary):
-        words = string_list(vocabulary, "vocabulary")
-        words = [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words]
-        specials = list(self.SPECIAL_TOKENS)
-        if not any(s in words for s in specials):
-            words = specials + words
-        elif words[: len(specials)] != specials or any(s in words[len(specials) :] for s in specials):
-            raise ValueError(
-                f"`vocabulary` must start with the special tokens {specials} "
-                f"(in this order) and contain them only once; got "
-                f"{words[: len(specials) + 2]}..."
-            )
-        duplicates = [w for w, c in collections.Counter(words).items() if c > 1]
-        if duplicates:
-            raise ValueError(f"`vocabulary` contains duplicate words: {duplicates[:10]}")
-        self._vocab = tuple(words)
+        self._vocab = tuple(self._special_tokens_first(vocabulary))
+        specials = self.SPECIAL_TOKENS
         regular = list(self._vocab[len(specials) :])
         # Built eagerly (even if called while tracing) so the table can be
         # captured by any later tf.function / tf.data map.
@@ -178,15 +86,9 @@ class WordTokenizer(keras.layers.Layer):
         Example:
             tok = WordTokenizer(max_vocabulary=1000).build_vocabulary(texts)
         """
-        if isinstance(texts, tf.data.Dataset):
-            dataset = string_dataset(texts, "texts")
-        else:
-            items = string_list(texts, "texts")
-            if not items:
-                raise ValueError("`texts` is empty: cannot build a vocabulary.")
-            dataset = tf.data.Dataset.from_tensor_slices(tf.constant(items, tf.string))
+        dataset = self._text_dataset(texts)
 
-        @_no_autograph
+        @no_autograph
         def count(batch):
             words = self._split_words(batch).flat_values
             unique, _, counts = tf.unique_with_counts(words, out_idx=tf.int64)
@@ -224,174 +126,20 @@ class WordTokenizer(keras.layers.Layer):
     # --------------------------------------------------------- tokenisation
     def _split_words(self, strings):
         """tf.string (B,) -> RaggedTensor (B, None) of normalised words."""
-        if self.lowercase:
-            strings = tf.strings.lower(strings, encoding="utf-8")
-        strings = tf.strings.regex_replace(strings, _WHITESPACE_PATTERN, " ")
-        return tf.strings.split(strings)
+        return tf.strings.split(self._normalize(strings))
 
-    def _words_to_ids(self, words):
-        """Ragged words (B, None) -> ragged int32 ids with bos/eos."""
-        if self.max_length is not None:
-            words = words[:, : self.max_length]
-        ids = tf.ragged.map_flat_values(self._table.lookup, words)
-        n = words.nrows()
-        bos = tf.fill(tf.stack([n, 1]), tf.constant(self.bos_id, tf.int32))
-        eos = tf.fill(tf.stack([n, 1]), tf.constant(self.eos_id, tf.int32))
-        return tf.concat(
-            [
-                tf.RaggedTensor.from_tensor(bos),
-                ids,
-                tf.RaggedTensor.from_tensor(eos),
-            ],
-            axis=1,
-        )
-
-    def tf_tokenize(self, strings):
-        """Tokenises strings with TF ops only (safe inside `tf.data.map`).
-
-        Args:
-            strings: tf.string tensor of shape `(B,)` or scalar (or anything
-                `tf.convert_to_tensor` turns into one).
-
-        Returns:
-            int32 `tf.RaggedTensor` of shape `(B, None)` with rows
-            `[bos, w_1, ..., w_n, eos]` (n <= max_length), or a dense 1-D
-            int32 tensor for a scalar input.
-
-        Example:
-            ds = tf.data.Dataset.from_tensor_slices(["a dog", "a cat ."])
-            ds = ds.batch(2).map(tok.tf_tokenize)  # ragged int32 batches
-        """
-        self.check_vocabulary()
-        strings = tf.convert_to_tensor(strings, dtype=tf.string)
-        if strings.shape.rank == 0:
-            return self._words_to_ids(self._split_words(strings[None]))[0]
-        if strings.shape.rank != 1:
-            raise ValueError(f"`strings` must be a scalar or 1-D string tensor, got shape {strings.shape}.")
-        return self._words_to_ids(self._split_words(strings))
-
-    def call(self, strings):
-        """Same as `tf_tokenize(strings)`."""
-        return self.tf_tokenize(strings)
-
-    def __call__(self, strings, *args, **kwargs):
-        # Concrete inputs bypass the Keras call machinery (backend tensor
-        # conversion, autocast), which under JAX/PyTorch tries to turn
-        # tf.string tensors into backend arrays and fails. Outputs are TF
-        # tensors whatever the backend, so the layer can be mapped over a
-        # tf.data pipeline. Symbolic (functional-model) inputs still go through
-        # Keras; that is only meaningful on the TensorFlow backend.
-        if isinstance(strings, keras.KerasTensor):
-            return super().__call__(strings, *args, **kwargs)
-        return self.tf_tokenize(strings)
-
-    def compute_output_spec(self, strings):
-        return keras.KerasTensor(tuple(strings.shape[:1]) + (None,), dtype="int32")
+    def _tokens(self, strings):
+        return tf.ragged.map_flat_values(self._table.lookup, self._split_words(strings))
 
     def tf_token_counts(self, strings):
         """tf.string (B,) -> int32 (B,): words per sentence before truncation (TF ops; sorts buckets)."""
         return tf.cast(self._split_words(strings).row_lengths(), tf.int32)
 
-    def texts_to_ids(self, texts):
-        """Tokenises texts into a padded NumPy id matrix.
-
-        Args:
-            texts: A str, or a list / 1-D array / 1-D tf tensor of strings.
-
-        Returns:
-            int32 NumPy array `(N, T)`: rows `[bos, w_1..w_n, eos]` padded
-            with `pad_id` to the longest sentence of `texts` (`N = 1` for a
-            single str). An empty string gives `[bos, eos]`.
-
-        Example:
-            tok.texts_to_ids(["A man sleeps .", ""])
-            # -> array([[2, 7, 12, 9, 3], [2, 3, 0, 0, 0]], dtype=int32)
-        """
-        self.check_vocabulary()
-        items = string_list(texts, "texts", allow_scalar=True)
-        if not items:
-            raise ValueError("`texts` is empty.")
-        words = self._split_words(tf.constant(items, tf.string))
-        if self.max_length is not None:
-            num_truncated = int(tf.reduce_sum(tf.cast(words.row_lengths() > self.max_length, tf.int32)))
-            warn_truncated(num_truncated, len(items), self.max_length, type(self).__name__)
-        ids = self._words_to_ids(words)
-        return ids.to_tensor(default_value=self.pad_id).numpy().astype(np.int32)
-
-    def ids_to_texts(self, ids):
-        """Decodes id sequences back to space-joined sentences.
-
-        A leading `bos` is skipped, decoding stops at the first `eos`, and
-        `pad` ids are dropped; unknown words decode as `UNK_TOKEN`.
-
-        Args:
-            ids: Integer array/tensor `(N, T)` (NumPy or any backend tensor),
-                a list of id lists (rows may differ in length), or a single
-                1-D sequence.
-
-        Returns:
-            List of `N` strings.
-
-        Example:
-            tok.ids_to_texts(np.array([[2, 7, 12, 3, 9, 0]]))  # ['a man']
-        """
-        self.check_vocabulary()
-        if isinstance(ids, tf.RaggedTensor):
-            ids = ids.to_list()
-        if isinstance(ids, (list, tuple)):
-            if ids and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in ids):
-                ids = [ids]
-            rows = [np.asarray(row) for row in ids]
-        else:
-            if keras.ops.is_tensor(ids):
-                ids = keras.ops.convert_to_numpy(ids)
-            array = np.asarray(ids)
-            if array.ndim == 1:
-                array = array[None]
-            if array.ndim != 2:
-                raise ValueError(f"`ids` must have shape (N, T), got shape {array.shape}.")
-            rows = list(array)
-        size = len(self._vocab)
-        texts = []
-        for i, row in enumerate(rows):
-            if row.size and not np.issubdtype(row.dtype, np.integer):
-                raise ValueError(f"`ids` must contain integers, got dtype {row.dtype} (row {i}).")
-            if row.ndim != 1:
-                raise ValueError(f"`ids` row {i} must be 1-D, got shape {row.shape}.")
-            bad = row[(row < 0) | (row >= size)]
-            if bad.size:
-                raise ValueError(f"`ids` contains id {int(bad[0])} (row {i}) outside [0, vocabulary_size={size}).")
-            row = row.tolist()
-            if row and row[0] == self.bos_id:
-                row = row[1:]
-            if self.eos_id in row:
-                row = row[: row.index(self.eos_id)]
-            texts.append(" ".join(self._vocab[t] for t in row if t != self.pad_id))
-        return texts
-
-    # -------------------------------------------------------------- tf.data
-    def make_dataset(
-        self, texts, batch_size=128, shuffle=False, seed=None, bucket=True, drop_remainder=False, pad_to_multiple_of=8
-    ):
-        """A `tf.data.Dataset` of padded int32 id batches (B, T) of `texts`, length-bucketed by default: see
-        `kvae.preprocessors.sentence_batches` for the arguments.
-
-        Example:
-            ds = tok.make_dataset(train_texts, batch_size=64, shuffle=True, seed=0)
-            for batch in ds.as_numpy_iterator():
-                x = keras.ops.convert_to_tensor(batch)  # backend tensor
-        """
-        return sentence_batches(self, texts, batch_size, shuffle, seed, bucket, drop_remainder, pad_to_multiple_of)
+    def _detokenize(self, ids):
+        return " ".join(self._vocab[t] for t in ids)
 
     # ------------------------------------------------------------ serialise
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "vocabulary": self.vocabulary,
-                "max_vocabulary": self.max_vocabulary,
-                "lowercase": self.lowercase,
-                "max_length": self.max_length,
-            }
-        )
+        config["vocabulary"] = self.vocabulary
         return config
