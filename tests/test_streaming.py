@@ -106,13 +106,13 @@ def test_batches_of_a_stream_hold_every_sentence_once_per_pass(shards):
 
 def test_fit_on_a_stream_with_steps_per_epoch_trains_and_encodes(shards):
     stream = kvae.datasets.text_lines(str(shards / "part*"), stream=True)
-    model = kvae.TextVAE(latent_dim=4, embedding_dim=8, hidden_dim=16, objective="elbo", seed=0)
+    model = kvae.TextVAE(latent_dim=4, embedding_dim=8, hidden_dim=16, objective="elbo", max_length=12, seed=0)
     history = model.fit(stream, epochs=2, steps_per_epoch=3, batch_size=100, verbose=0)
     expected = WordTokenizer(max_vocabulary=20000).build_vocabulary(SENTENCES, verbose=False).vocabulary
     assert model.tokenizer.vocabulary == expected  # built from the stream
     assert len(history.history["loss"]) == 2 and np.all(np.isfinite(history.history["loss"]))
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 6
-    codes = model.encode(SENTENCES[:5])
+    codes = model.encode(SENTENCES[:5])  # none longer than 12 words
     assert codes.shape == (5, 4) and np.all(np.isfinite(codes))
     np.testing.assert_allclose(model.encode(stream.take(5)), codes, rtol=1e-5, atol=1e-6)
 
