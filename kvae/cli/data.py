@@ -1,11 +1,15 @@
 """`--data` for every command: the bundled sets by name, text files, image arrays and folders of images."""
 
+import glob
 from pathlib import Path
 
 from kvae.cli.options import DEFAULT_DATA, IMAGE_DATA, TEXT_DATA, CLIError, one_line
 
 #: Image file extensions `kvae train image --data FOLDER` reads (`keras.utils.image_dataset_from_directory`).
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+#: Held-out sentences of a streamed corpus without `--test-size`.
+STREAM_HELD_OUT = 1000
 
 
 def load_data(kind, data, seed=0, validation_split=0.1, image_size=None, color_mode="grayscale"):
@@ -107,13 +111,63 @@ def read_image_folder(folder, image_size=None, color_mode="grayscale"):
     return x[..., 0] if color_mode == "grayscale" else x
 
 
+def is_streamed(kind, data, steps_per_epoch=None):
+    """Whether text `--data` is streamed (read as training goes, never held in memory): a glob pattern of files, or a
+    file trained with `--steps-per-epoch`."""
+    return kind == "text" and data not in TEXT_DATA and (steps_per_epoch is not None or glob.has_magic(str(data)))
+
+
+def open_stream(data, option="--data"):
+    """The sentences of the text file(s) `data` (a path or a glob) as a `tf.data` stream; `label<TAB>sentence`
+    files (every one of their first 100 lines has a tab) give their sentences."""
+    import kvae
+
+    try:
+        lines = kvae.datasets.text_lines(data, stream=True)
+    except FileNotFoundError:
+        raise CLIError(f"{option} {data}: no such file (a glob must match at least one file)") from None
+    if all(b"\t" in line for line in lines.take(100).as_numpy_iterator()):
+        lines = kvae.datasets.text_lines(data, labels=True, stream=True).map(lambda sentence, label: sentence)
+    return lines
+
+
+def first_lines(lines, n, option="--data"):
+    """The first `n` sentences of a stream, as a list of str."""
+    from kvae.preprocessors.text_inputs import utf8
+
+    return [utf8(line, option) for line in lines.take(n).as_numpy_iterator()]
+
+
+def stream_data(data, validation_data=None, test_size=None):
+    """(training stream, held-out sentences) of streamed text `--data`: the held-out sentences are the first
+    `test_size` (default `STREAM_HELD_OUT`) lines of `validation_data`, else of `data`, which then trains on the rest
+    (a bounded held-out set: `--validation-split` does not apply to streams)."""
+    size = test_size or STREAM_HELD_OUT
+    train = open_stream(data)
+    if validation_data is not None:
+        test = first_lines(open_stream(validation_data, "--validation-data"), size, "--validation-data")
+    else:
+        test = first_lines(train, size)
+        train = train.skip(len(test))
+    if not test:
+        option = "--validation-data" if validation_data is not None else "--data"
+        raise CLIError(f"{option} {validation_data or data}: no sentences")
+    if not first_lines(train, 1):
+        raise CLIError(f"--data {data}: no sentences left to train on ({len(test)} held out, see --test-size)")
+    return train, test
+
+
 def held_out(kind, config, data=None):
     """Evaluation examples: `data` (a file: all of it; a bundled name: its test split), else the run's held-out
-    split (the same seed and split as in training)."""
+    split (the same seed and split as in training; of a streamed run, the same first lines)."""
     image = {"image_size": config.get("image_size"), "color_mode": config.get("color_mode") or "grayscale"}
     if data is None:
         data = config.get("data", DEFAULT_DATA[kind])
+        if is_streamed(kind, data, config.get("steps_per_epoch")):
+            return stream_data(data, config.get("validation_data"), config.get("test_size"))[1]
         return load_data(kind, data, config.get("seed", 0), config.get("validation_split", 0.1), **image)[1]
     if data in TEXT_DATA + IMAGE_DATA:
         return load_data(kind, data)[1]
+    if is_streamed(kind, data):  # a glob: its first lines
+        return first_lines(open_stream(data), config.get("test_size") or STREAM_HELD_OUT)
     return read_examples(kind, data, **image)

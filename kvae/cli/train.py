@@ -6,9 +6,10 @@ import inspect
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
-from kvae.cli.data import load_data
+from kvae.cli.data import is_streamed, load_data, stream_data
 from kvae.cli.evaluate import evaluate_and_write
 from kvae.cli.options import (
     DEFAULT_BATCH_SIZE,
@@ -53,7 +54,8 @@ def add_parser(commands, parents):
     train.add_argument(
         "--data",
         help="text: snli-sample (default) or a file with one sentence (or "
-        "label<TAB>sentence) per line; image: fashion-mnist-sample (default), fashion-mnist (the "
+        "label<TAB>sentence) per line, gzip if it ends in .gz; a quoted glob ('shards/*.txt.gz') or a file with "
+        "--steps-per-epoch is streamed, never held in memory; image: fashion-mnist-sample (default), fashion-mnist (the "
         "full set via kvae.datasets.fashion_mnist), a folder of image files (PNG, JPEG, ...; subfolders "
         "included) or of Fashion-MNIST IDX files, or .npy/.npz",
     )
@@ -102,6 +104,12 @@ def add_parser(commands, parents):
         help="Keras dtype policy: mixed_* run the networks in 16 bits, posteriors and losses in float32 "
         "(mixed_float16 with loss scaling)",
     )
+    fit.add_argument(
+        "--steps-per-epoch",
+        type=positive_int,
+        help="batches per epoch (Keras fit's steps_per_epoch); streamed text repeats without end, so epochs go on "
+        "through the corpus",
+    )
     fit.add_argument("--batch-size", type=positive_int, help="default: 32 text, 128 image")
     fit.add_argument("--learning-rate", type=positive_float, help="Adam step (default: 2e-3 text, 1e-3 image)")
     fit.add_argument("--seed", type=nonnegative_int, default=0, help="seed of weights, sampling and data split")
@@ -112,6 +120,12 @@ def add_parser(commands, parents):
         type=fraction,
         default=0.1,
         help="held-out fraction of data without a test split (files; default 0.1)",
+    )
+    fit.add_argument(
+        "--validation-data",
+        metavar="FILE",
+        help="streamed text: held-out sentences, its first --test-size lines (default 1000); without it the first "
+        "--test-size lines of --data are held out and training streams the rest",
     )
     fit.add_argument(
         "--no-shuffle",
@@ -175,6 +189,8 @@ def run_config(args):
     config = {key: value for key, value in vars(args).items() if key not in ("run", "quiet", "debug", "backend")}
     if config["data"] not in TEXT_DATA + IMAGE_DATA:
         config["data"] = str(Path(config["data"]).expanduser().resolve())
+    if config["validation_data"] is not None:
+        config["validation_data"] = str(Path(config["validation_data"]).expanduser().resolve())
     return config
 
 
@@ -228,8 +244,16 @@ def run(args):
     keras.mixed_precision.set_global_policy(args.precision)
     keras.utils.set_random_seed(args.seed)
     image = {"image_size": args.image_size, "color_mode": args.color_mode or "grayscale"}
-    train, test = load_data(args.kind, args.data, args.seed, args.validation_split, **image)
-    train, test = train[: args.train_size], test[: args.test_size]
+    streamed = is_streamed(args.kind, args.data, args.steps_per_epoch)
+    if streamed:
+        train, test = stream_data(args.data, args.validation_data, args.test_size)
+        train = train if args.train_size is None else train.take(args.train_size)
+    elif args.validation_data is not None:
+        raise CLIError("--validation-data applies to streamed text (a glob --data, or --steps-per-epoch)", code=2)
+    else:
+        train, test = load_data(args.kind, args.data, args.seed, args.validation_split, **image)
+        train, test = train[: args.train_size], test[: args.test_size]
+    args.streamed = streamed
     vocabulary = None
     if args.kind == "text":
         vocab_path = folder / "vocab.txt"
@@ -237,7 +261,10 @@ def run(args):
             vocabulary = vocab_path.read_text(encoding="utf-8").splitlines()
         else:
             tokenizer = kvae.tokenizers.WordTokenizer(max_vocabulary=args.max_vocabulary)
+            start = time.perf_counter()
             vocabulary = list(tokenizer.build_vocabulary(train, verbose=not args.quiet).vocabulary)
+            if not args.quiet:
+                print(f"kvae: vocabulary pass {time.perf_counter() - start:.1f} s", flush=True)
     with contextlib.ExitStack() as stack:
         if processes > 1:
             stack.enter_context(kvae.distribute.data_parallel())
@@ -290,7 +317,8 @@ def fit_and_save(model, args, folder, saves, train, test, config, vocabulary):
     callbacks.append(NaNGuard(checkpoint=checkpoint, raise_error=True, verbose=False))
     if not args.quiet and folder is not None:
         print(
-            f"kvae: training {_article(type(model).__name__)} {type(model).__name__} on {len(train)} examples "
+            f"kvae: training {_article(type(model).__name__)} {type(model).__name__} on "
+            f"{f'a stream of {args.data}' if args.streamed else f'{len(train)} examples'} "
             f"({len(test)} held out), "
             f"backend {keras.backend.backend()}, output in {folder}",
             flush=True,
@@ -300,6 +328,7 @@ def fit_and_save(model, args, folder, saves, train, test, config, vocabulary):
             train,
             validation_data=test,
             epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch,
             batch_size=args.batch_size,
             shuffle=args.shuffle,
             callbacks=callbacks,

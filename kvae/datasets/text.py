@@ -1,6 +1,7 @@
 """Text corpora: plain-text files, a bundled SNLI sample and TFDS datasets."""
 
 import codecs
+import glob
 import gzip
 import io
 import os
@@ -12,6 +13,8 @@ import numpy as np
 from kvae.checks import check_int, check_seed
 
 _SNLI = "snli_sample.txt.gz"
+# Lines cleaned (blank ones dropped, transcoded, labels split) at once by `text_stream`.
+_STREAM_CHUNK = 1024
 
 
 def _read_lines(stream, source, encoding="utf-8"):
@@ -46,19 +49,24 @@ def _open_text(path, encoding):
     return open(path, "rt", encoding=encoding)
 
 
-def text_lines(path, labels=False, encoding="utf-8"):
+def text_lines(path, labels=False, encoding="utf-8", stream=False):
     """Reads a corpus with one sentence per line (blank lines are skipped).
 
     Args:
         path: path to a text file; gzip-compressed files (e.g. ``.gz``) are
-            decompressed transparently.
+            decompressed transparently. With ``stream=True``, a path or a glob
+            pattern (``"shards/*.txt.gz"``) of one or many files.
         labels: if True, each line is ``label<TAB>sentence``.
         encoding: text encoding of the file.
+        stream: if True, return a ``tf.data`` pipeline that reads the files
+            as it is iterated (corpora larger than memory): see
+            ``kvae.datasets.text.text_stream``.
 
     Returns:
         A list of str (trailing newlines stripped); with ``labels=True``,
         ``(sentences, labels)`` where ``labels`` is a NumPy int64 array if
-        every label is an integer, else a NumPy array of str.
+        every label is an integer, else a NumPy array of str. With
+        ``stream=True``, a ``tf.data.Dataset``.
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
@@ -72,12 +80,14 @@ def text_lines(path, labels=False, encoding="utf-8"):
         >>> sentences = text_lines("corpus.txt")  # doctest: +SKIP
         >>> sentences, y = text_lines("labelled.txt.gz", labels=True)  # doctest: +SKIP
     """
+    if stream:
+        return text_stream(path, labels=labels, encoding=encoding)
     path = _check_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Text file not found: {path}")
     sentences, tags = [], []
-    with _open_text(path, encoding) as stream:
-        for number, line in _read_lines(stream, path, encoding):
+    with _open_text(path, encoding) as lines:
+        for number, line in _read_lines(lines, path, encoding):
             if not labels:
                 sentences.append(line)
                 continue
@@ -97,6 +107,67 @@ def text_lines(path, labels=False, encoding="utf-8"):
         return sentences, np.array([int(t) for t in tags], dtype=np.int64)
     except ValueError:
         return sentences, np.array(tags, dtype=str)
+
+
+def stream_files(pattern, name="path"):
+    """The files a path or glob pattern names, sorted; a FileNotFoundError when none does."""
+    pattern = str(_check_path(pattern, name))
+    files = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+    if not files:
+        what = "matches no file" if glob.has_magic(pattern) else "is not a file"
+        raise FileNotFoundError(f"Text file not found: {pattern} {what}")
+    return files
+
+
+def text_stream(path, labels=False, encoding="utf-8"):
+    """A ``tf.data`` pipeline of the lines of one or many text files, read as it is iterated.
+
+    The files (sorted by name) are read one after the other by ``tf.data.TextLineDataset``, so memory does not grow
+    with the corpus; files ending in ``.gz`` are decompressed (``compression_type="GZIP"``). Lines are stripped of
+    their line ending; blank lines (ASCII whitespace only) are dropped. ``text_lines(path, stream=True)`` calls it.
+
+    Args:
+        path: a path or a glob pattern (``"shards/*.txt.gz"``; quote it in a shell).
+        labels: if True, each line is ``label<TAB>sentence`` and the elements are ``(sentence, label)`` string pairs
+            (a line without a tab fails when it is read).
+        encoding: text encoding of the files; lines are transcoded to UTF-8 (malformed bytes fail when read).
+
+    Returns:
+        A finite ``tf.data.Dataset`` of scalar ``tf.string`` sentences (or pairs), of unknown cardinality.
+
+    Raises:
+        FileNotFoundError: if no file matches ``path``.
+        ValueError: if ``encoding`` is unknown.
+
+    Example:
+        >>> lines = text_lines("shards/*.txt.gz", stream=True)  # doctest: +SKIP
+        >>> model.fit(lines, epochs=1, steps_per_epoch=1000)  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    files = stream_files(path)
+    try:
+        codec = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ValueError(f"Unknown `encoding` {encoding!r}; pass a Python codec name such as 'utf-8'.") from None
+    compression = ["GZIP" if f.endswith(".gz") else "" for f in files]
+    names = tf.data.Dataset.from_tensor_slices((files, compression))
+    lines = names.flat_map(lambda f, c: tf.data.TextLineDataset(f, compression_type=c))  # strips "\n" and "\r\n"
+
+    @tf.autograph.experimental.do_not_convert
+    def clean(batch):  # one op per batch of lines, not per line: per-line maps cost ~40 us a line
+        if codec != "utf-8":
+            batch = tf.strings.unicode_transcode(batch, codec, "UTF-8", errors="strict")
+        batch = tf.boolean_mask(batch, tf.strings.length(tf.strings.strip(batch)) > 0)
+        if not labels:
+            return batch
+        parts = tf.strings.split(batch, "\t", maxsplit=1)
+        message = f"{path}: a line is not 'label<TAB>sentence'"
+        tf.debugging.assert_equal(parts.row_lengths(), tf.constant(2, tf.int64), message=message)
+        parts = parts.to_tensor()
+        return parts[:, 1], tf.strings.strip(parts[:, 0])
+
+    return lines.batch(_STREAM_CHUNK).map(clean, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
 
 
 def snli_sample(test_size=1000, seed=0):

@@ -10,7 +10,7 @@ from kvae.models.text_networks import check_architecture, text_networks, transfo
 from kvae.models.text_presets import PRESETS
 from kvae.models.vae import VAE, build_once, part_seed
 from kvae.preprocessors import TextPreprocessor
-from kvae.preprocessors.batching import is_batched
+from kvae.preprocessors.batching import is_batched, is_dataset
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -232,10 +232,10 @@ class TextVAE(VAE):
         return loss + distribute.scale_loss(bow, ops.shape(targets)[0])
 
     # ------------------------------------------------------------------------------------------ input handling
-    def as_dataset(self, x, batch_size=32, shuffle=False, build_vocabulary=False, name="x"):
+    def as_dataset(self, x, batch_size=32, shuffle=False, build_vocabulary=False, repeat=False, name="x"):
         """Sentences -> a `tf.data.Dataset` of padded id batches (length-bucketed when `fit` buckets); ids are
         returned as given. With `build_vocabulary=True` and no vocabulary yet, the vocabulary is built from these
-        sentences first."""
+        sentences first (one pass; word counts are kept, not sentences). `repeat`: see `sentence_batches`."""
         texts = None if x is None else self.preprocessor.sentences(x, name)
         if texts is not None and not self.has_vocabulary and build_vocabulary:
             self.tokenizer.build_vocabulary(texts)
@@ -249,6 +249,7 @@ class TextVAE(VAE):
             # Compiled steps (JAX, XLA) trace once per shape: a few lengths (multiples of 8). Eager PyTorch and
             # TensorFlow graphs (a dynamic length axis) take each batch at its exact length.
             pad_to_multiple_of=8 if self.jit_compile else 1,
+            repeat=repeat,
             name=name,
         )
 
@@ -258,11 +259,17 @@ class TextVAE(VAE):
         self.preprocessor.check(x, name)
 
     def fit(self, x=None, y=None, batch_size=None, validation_data=None, shuffle=True, **kwargs):
-        """Keras `fit` on sentences or ids; `batch_size` defaults to 32 for sentences."""
+        """Keras `fit` on sentences or ids; `batch_size` defaults to 32 for sentences.
+
+        A `tf.data` dataset of sentences (e.g. `kvae.datasets.text_lines("shards/*.gz", stream=True)`) is read as
+        a stream, never held in memory: shuffled within a buffer of 100,000 sentences, and counted by one pass per
+        `fit` unless `steps_per_epoch` is given, in which case it is repeated without end and every epoch takes the
+        next `steps_per_epoch` batches."""
         batch_size = check_int(batch_size, "batch_size", allow_none=True)
         if validation_data is not None:  # before the vocabulary is built from `x`
             self.check_inputs(validation_data, "validation_data")
-        data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True)
+        endless = kwargs.get("steps_per_epoch") is not None and is_dataset(x)
+        data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True, repeat=endless)
         if validation_data is not None:
             validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")
         if data is not x or is_batched(x):

@@ -6,9 +6,8 @@ backend; batches are converted to backend tensors by Keras outside `tf.data`.
 
 import warnings
 
-import numpy as np
-
 from kvae.checks import check_int
+from kvae.preprocessors.batching import is_dataset
 from kvae.preprocessors.text_inputs import string_dataset
 
 # Number of strings converted to one tensor when scanning a corpus.
@@ -16,6 +15,9 @@ SCAN_CHUNK = 8192
 
 # Pooled bucketing sorts sentences by length within pools of this many batches.
 POOL_BATCHES = 100
+
+# Default shuffle buffer (sentences) of datasets of strings; in-memory sentences are shuffled as a whole.
+SHUFFLE_BUFFER = 100_000
 
 
 def warn_truncated(num_truncated, total, max_length, owner="WordTokenizer"):
@@ -28,7 +30,16 @@ def warn_truncated(num_truncated, total, max_length, owner="WordTokenizer"):
 
 
 def sentence_batches(
-    tokenizer, texts, batch_size=128, shuffle=False, seed=None, bucket=True, drop_remainder=False, pad_to_multiple_of=8
+    tokenizer,
+    texts,
+    batch_size=128,
+    shuffle=False,
+    seed=None,
+    bucket=True,
+    drop_remainder=False,
+    pad_to_multiple_of=8,
+    shuffle_buffer=None,
+    repeat=False,
 ):
     """A prefetched `tf.data.Dataset` of int32 id batches (B, T), each padded with `pad_id` to its longest sentence.
 
@@ -39,7 +50,8 @@ def sentence_batches(
 
     Args:
         tokenizer: a tokenizer with a vocabulary (`tf_tokenize`, `tf_token_counts`, `pad_id`, `max_length`).
-        texts: list / 1-D array of str, or a `tf.data.Dataset` of strings (scanned once for the lengths).
+        texts: list / 1-D array of str, or a finite `tf.data.Dataset` of strings (e.g. `text_lines(glob,
+            stream=True)`), read once to count its sentences (the count is kept, not the sentences).
         batch_size: sentences per batch.
         shuffle: shuffle the sentences (reshuffled every epoch); `seed` makes the order reproducible.
         bucket: group sentences of similar length.
@@ -47,6 +59,11 @@ def sentence_batches(
         pad_to_multiple_of: pad every batch's length up to a multiple of this (8: compiled steps on JAX or XLA see a
             handful of shapes instead of one per length); 1 or None for exact lengths (eager PyTorch, TensorFlow
             graphs with a dynamic length axis).
+        shuffle_buffer: sentences held by the shuffle buffer. None: every sentence of in-memory `texts`, at most
+            `SHUFFLE_BUFFER` (100,000) of a dataset, so a corpus larger than memory is shuffled within a window.
+        repeat: no counting pass; the sentences repeat without end (reshuffled on every pass), for
+            `fit(..., steps_per_epoch=N)` on streams too long to count every epoch (the cardinality is infinite,
+            the truncation warning is skipped).
     """
     import tensorflow as tf
 
@@ -68,17 +85,17 @@ def sentence_batches(
             ids = tf.pad(ids, [[0, 0], [0, -tf.shape(ids)[1] % multiple]], constant_values=pad)
         return ids
 
-    # One scan for the number of sentences (and the truncation count).
-    counts = list(strings.batch(SCAN_CHUNK).map(no_autograph(tokenizer.tf_token_counts)).as_numpy_iterator())
-    lengths = np.concatenate(counts) if counts else np.zeros([0])
-    if len(lengths) == 0:
-        raise ValueError("`texts` is empty.")
-    if tokenizer.max_length is not None:
-        warn_truncated(
-            int(np.sum(lengths > tokenizer.max_length)), len(lengths), tokenizer.max_length, type(tokenizer).__name__
-        )
+    buffer = check_int(shuffle_buffer, "shuffle_buffer", allow_none=True)
+    if repeat:
+        strings = strings.repeat()
+        total = None
+    else:
+        total = _count(tokenizer, strings)
     if shuffle:
-        strings = strings.shuffle(len(lengths), seed=seed, reshuffle_each_iteration=True)
+        if buffer is None:
+            in_memory = total is not None and not is_dataset(texts)
+            buffer = total if in_memory else min(total or SHUFFLE_BUFFER, SHUFFLE_BUFFER)
+        strings = strings.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     # Strings are batched first and tokenised one batch at a time (much cheaper in tf.data than tokenising and
     # un-batching per sentence).
     if bucket:
@@ -87,6 +104,29 @@ def sentence_batches(
     ds = strings.batch(batch_size, drop_remainder=drop_remainder).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
     if bucket and shuffle:
         ds = ds.shuffle(POOL_BATCHES, seed=seed, reshuffle_each_iteration=True)
-    # Declaring the number of batches gives Keras a full progress bar and no "ran out of data" warning.
-    batches = len(lengths) // batch_size if drop_remainder else -(-len(lengths) // batch_size)
-    return ds.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE)
+    if total is not None:
+        # Declaring the number of batches gives Keras a full progress bar and no "ran out of data" warning.
+        batches = total // batch_size if drop_remainder else -(-total // batch_size)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _count(tokenizer, strings):
+    """One pass over `strings`: their number (warning about those `tokenizer` truncates); only sums are kept."""
+    import tensorflow as tf
+
+    limit = tokenizer.max_length
+
+    @tf.autograph.experimental.do_not_convert
+    def chunk_counts(batch):
+        too_long = 0 if limit is None else tf.reduce_sum(tf.cast(tokenizer.tf_token_counts(batch) > limit, tf.int64))
+        return tf.size(batch, out_type=tf.int64), too_long
+
+    total = truncated = 0
+    for n, too_long in strings.batch(SCAN_CHUNK).map(chunk_counts).as_numpy_iterator():
+        total, truncated = total + int(n), truncated + int(too_long)
+    if total == 0:
+        raise ValueError("`texts` is empty.")
+    if limit is not None:
+        warn_truncated(truncated, total, limit, type(tokenizer).__name__)
+    return total

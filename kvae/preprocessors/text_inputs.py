@@ -145,8 +145,6 @@ def _dataset_sentences(x, text_key, name):
 
     if int(x.cardinality()) == 0:
         raise ValueError(f"`{name}` is an empty dataset.")
-    if int(x.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
-        raise ValueError(f"`{name}` is an infinite dataset (`.repeat()`): pass a finite one (`.take(n)`).")
     spec = x.element_spec
     if isinstance(spec, dict):
         if text_key not in spec:
@@ -161,7 +159,9 @@ def _dataset_sentences(x, text_key, name):
                 f"`{name}` must be a dataset of sentences (strings) or of padded token id batches (integers, "
                 f"rank 2), got elements of dtype {spec.dtype.name} and shape {spec.shape}."
             )
-        return None
+        return None  # id batches, possibly endless (`fit(..., steps_per_epoch=N)`)
+    if int(x.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise ValueError(f"`{name}` is an infinite dataset (`.repeat()`): pass a finite one (`.take(n)`).")
     return x.unbatch() if spec.shape.rank == 1 else x
 
 

@@ -58,7 +58,9 @@ class TextPreprocessor:
                 raise ValueError(f"`{name}` holds token ids but the model has no vocabulary yet: fit it on sentences.")
             self.check_ids(x, name)
 
-    def batches(self, x, batch_size=32, shuffle=False, seed=None, bucket=False, pad_to_multiple_of=1, name="x"):
+    def batches(
+        self, x, batch_size=32, shuffle=False, seed=None, bucket=False, pad_to_multiple_of=1, repeat=False, name="x"
+    ):
         """Sentences -> a `tf.data.Dataset` of padded id batches (see `sentence_batches`); ids returned as given."""
         if x is None:
             raise ValueError(f"`{name}` is None; pass sentences or token ids.")
@@ -75,6 +77,7 @@ class TextPreprocessor:
             seed=seed,
             bucket=bucket,
             pad_to_multiple_of=pad_to_multiple_of,
+            repeat=repeat,
         )
 
     def texts_to_ids(self, texts, name="texts"):
