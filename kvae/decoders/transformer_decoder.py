@@ -3,6 +3,7 @@ from keras import ops
 
 from kvae.checks import check_choice
 from kvae.decoders.word_dropout import word_dropout
+from kvae.encoders.transformer_encoder import transformer_sizes
 
 INJECTIONS = ("both", "memory", "embedding")
 
@@ -155,16 +156,9 @@ class TransformerDecoder(keras.layers.Layer):
         return tuple(ids_shape) + (self.vocabulary_size,)
 
     def get_config(self):
-        config = super().get_config()
+        config = {**super().get_config(), **transformer_sizes(self)}
         config.update(
             {
-                "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
                 "injection": self.injection,
                 "memory_tokens": self.memory_tokens,
                 "word_dropout": self.word_dropout,

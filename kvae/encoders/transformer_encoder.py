@@ -73,17 +73,12 @@ class TransformerEncoder(keras.layers.Layer):
         return (input_shape[0], self.hidden_dim)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "pad_id": self.pad_id,
-            }
-        )
-        return config
+        return {**super().get_config(), **transformer_sizes(self), "pad_id": self.pad_id}
+
+
+SIZES = ("vocabulary_size", "sequence_length", "hidden_dim", "num_layers", "num_heads", "intermediate_dim", "dropout")
+
+
+def transformer_sizes(layer):
+    """The size arguments a Transformer encoder or decoder shares, from its attributes (for `get_config`)."""
+    return {name: getattr(layer, name) for name in SIZES}
