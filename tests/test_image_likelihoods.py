@@ -11,7 +11,7 @@ from keras import ops
 import kvae
 from kvae.likelihoods import Bernoulli, DiscretizedLogistic, Gaussian
 from kvae.models.image_vae import conv_filters
-from kvae.testing import check_config_round_trip, np_, run_model_saving_test
+from kvae.testing import check_config_round_trip, np_, run_layer_test, run_model_saving_test
 
 LIKELIHOODS = {
     "bernoulli": lambda: "bernoulli",
@@ -72,7 +72,7 @@ def np_logistic_mixture_nll(levels, params, k):
 
 def nll(likelihood, x, params, image_shape):
     if not likelihood.built:
-        likelihood.build(image_shape)
+        likelihood.build((None, *image_shape))
     return np_(likelihood.nll(ops.convert_to_tensor(x), ops.convert_to_tensor(params)))
 
 
@@ -90,7 +90,7 @@ def test_gaussian_matches_numpy(variance):
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (3, 4, 5, 3)) / 255.0
     likelihood = Gaussian(variance=variance, sigma=0.3)
-    likelihood.build((4, 5, 3))
+    likelihood.build((None, 4, 5, 3))
     mu = rng.uniform(-0.2, 1.2, x.shape)
     if variance == "predicted":
         log_sigma = rng.normal(size=x.shape) * 3 - 2  # some below the floor -7
@@ -135,6 +135,16 @@ def test_discretized_logistic_sums_to_one_over_all_levels():
     got = nll(likelihood, x, np.broadcast_to(params, (len(x), 1, 1, len(params))).copy(), (1, 1, 2))
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(np.exp(-got.astype(np.float64)).sum(), 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", list(LIKELIHOODS))
+def test_likelihood_layer_harness(name, tmp_path):
+    """Config round trip, eager and symbolic calls, `.keras` saving of each likelihood layer on (B, 4, 6, 3) images."""
+    likelihood = kvae.likelihoods.get(LIKELIHOODS[name]())
+    rng = np.random.default_rng(4)
+    x = (rng.integers(0, 256, (2, 4, 6, 3)) / 255.0).astype("float32")
+    params = rng.normal(size=(2, *likelihood.decoder_shape((4, 6, 3)))).astype("float32")
+    run_layer_test(likelihood, [x, params], expected_shapes=(2,), tmp_path=tmp_path, atol=1e-4)
 
 
 def test_likelihood_names_and_configs():

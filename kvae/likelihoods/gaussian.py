@@ -47,14 +47,14 @@ class Gaussian(Likelihood):
             return tuple(image_shape)
         return tuple(image_shape[:2]) + (2 * self.channels(image_shape),)
 
-    def build(self, image_shape):
+    def build(self, x_shape, params_shape=None):
         if self.variance == "learned":
             self.log_sigma = self.add_weight(
-                shape=(self.channels(image_shape),),
+                shape=(self.channels(x_shape[1:]),),
                 initializer=keras.initializers.Constant(math.log(self.sigma)),
                 name="log_sigma",
             )
-        super().build(image_shape)
+        super().build(x_shape)
 
     def parameters(self, params, channels):
         """(mu, log sigma) broadcastable to images (B, H, W, C) from decoder outputs."""

@@ -33,9 +33,9 @@ class Likelihood(keras.layers.Layer):
         """The shape of the decoder's output for one image of `image_shape` (default: one value per pixel value)."""
         return tuple(image_shape)
 
-    def build(self, image_shape):
-        """`image_shape` (H, W) or (H, W, C) of one image (likelihoods with weights make them here)."""
-        self.image_shape = tuple(int(s) for s in image_shape)
+    def build(self, x_shape, params_shape=None):
+        """Images' shape (B, H, W) or (B, H, W, C) (likelihoods with weights make them here)."""
+        self.image_shape = tuple(int(s) for s in x_shape[1:])
         self.built = True
 
     def nll(self, x, params):

@@ -129,7 +129,7 @@ class ImageVAE(VAE):
         build_once(self.posterior, self.encoder.compute_output_shape(input_shape))
         build_once(self.decoder, (input_shape[0], self.latent_dim))
         build_once(self.prior, (input_shape[0], self.latent_dim))
-        build_once(self.likelihood, self.image_shape)
+        build_once(self.likelihood, (input_shape[0], *self.image_shape))
 
     def preprocess(self, inputs):
         if isinstance(inputs, dict):
