@@ -137,6 +137,24 @@ def test_discretized_logistic_sums_to_one_over_all_levels():
     np.testing.assert_allclose(np.exp(-got.astype(np.float64)).sum(), 1.0, atol=1e-3)
 
 
+def test_decoded_images_are_the_means():
+    rng = np.random.default_rng(5)
+    k = 3
+    logistic = DiscretizedLogistic(num_components=k)
+    logistic.build((None, 2, 2, 2))
+    params = rng.normal(size=(1, 2, 2, logistic.decoder_shape((2, 2, 2))[-1])) * 0.7
+    pi = np.exp(params[..., :k]) / np.exp(params[..., :k]).sum(-1, keepdims=True)
+    mu0, mu1, a = params[..., k : 2 * k], params[..., 2 * k : 3 * k], np.tanh(params[..., 5 * k : 6 * k])
+    red = np.clip((pi * mu0).sum(-1), -1, 1)  # on [-1, 1]; green's means move with red's mean
+    green = np.clip((pi * (mu1 + a * red[..., None])).sum(-1), -1, 1)
+    want = (np.stack([red, green], -1) + 1) / 2
+    np.testing.assert_allclose(np_(logistic.mean(ops.convert_to_tensor(params.astype("float32")))), want, atol=1e-6)
+    gaussian = Gaussian(variance="predicted")
+    gaussian.build((None, 2, 2))  # grey images: (H, W, 2) decoder outputs -> (H, W) means
+    params = rng.normal(size=(1, 2, 2, 2)).astype("float32")
+    np.testing.assert_allclose(np_(gaussian.mean(ops.convert_to_tensor(params))), np.clip(params[..., 0], 0, 1))
+
+
 @pytest.mark.parametrize("name", list(LIKELIHOODS))
 def test_likelihood_layer_harness(name, tmp_path):
     """Config round trip, eager and symbolic calls, `.keras` saving of each likelihood layer on (B, 4, 6, 3) images."""
@@ -168,6 +186,9 @@ def test_conv_networks_sized_to_the_image():
     model = kvae.ImageVAE(architecture="conv", likelihood="logistic", image_shape=(64, 64, 3), latent_dim=8)
     assert model.encoder.filters == (32, 64, 128, 256)
     assert model.decoder.compute_output_shape((2, 8)) == (2, 64, 64, 5 * (1 + 6 + 3))
+    model = kvae.ImageVAE(architecture="conv", latent_dim=4)  # no shape given: sized by the first images it sees
+    assert model.encode(np.zeros((2, 32, 32, 3), "uint8")).shape == (2, 4)
+    assert model.encoder.filters == (32, 64, 128) and model.image_shape == (32, 32, 3)
 
 
 # ------------------------------------------------------------------------------------------- models on a folder

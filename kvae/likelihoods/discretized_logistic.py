@@ -94,8 +94,10 @@ class DiscretizedLogistic(Likelihood):
         weights = ops.softmax(logits, axis=-1)
         expected = []
         for c in range(channels):  # channel c's mixture mean, the earlier channels at their means
-            means = self.means(mu[..., : c + 1, :], coefficients, ops.stack(expected + [mu[..., c, 0]], axis=-1))
-            expected.append(ops.clip(ops.sum(weights * means[..., c, :], axis=-1), -1.0, 1.0))
+            m = mu[..., c, :]
+            for earlier in range(c):
+                m = m + coefficients[..., c * (c - 1) // 2 + earlier, :] * ops.expand_dims(expected[earlier], -1)
+            expected.append(ops.clip(ops.sum(weights * m, axis=-1), -1.0, 1.0))
         return as_images((ops.stack(expected, axis=-1) + 1.0) / 2.0, self.image_shape)
 
     def get_config(self):

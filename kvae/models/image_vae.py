@@ -9,7 +9,7 @@ from kvae.checks import check_choice, check_int
 from kvae.decoders import ConvDecoder, MLPDecoder
 from kvae.encoders import ConvEncoder, MLPEncoder
 from kvae.models.batching import is_dataset, is_stream
-from kvae.models.vae import VAE, build_once
+from kvae.models.vae import VAE, build_once, inputs_shape
 
 ARCHITECTURES = ("mlp", "conv")
 
@@ -207,6 +207,15 @@ class ImageVAE(VAE):
         if a.dtype != b.dtype:  # uint8 and float images: both as floats in [0, 1], as `preprocess` reads them
             a, b = (x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x for x in (a, b))
         return super().interpolation_ends(a, b)
+
+    def encode(self, x, return_log_var=False, batch_size=256):
+        if self.encoder is None:  # a conv encoder sized to the images, not made yet: from these images' shape
+            self.check_inputs(x, "x")
+            shape = inputs_shape(x[self.input_key] if isinstance(x, dict) else x)
+            if shape is None:
+                raise ValueError("The model has no image shape yet: fit it or pass `image_shape`.")
+            self.build(shape)
+        return super().encode(x, return_log_var=return_log_var, batch_size=batch_size)
 
     def reconstruction_loss(self, inputs, outputs):
         """-log p(x|z) (B,) under the likelihood, for images x in [0, 1] (`preprocess`) and its decoder outputs."""
