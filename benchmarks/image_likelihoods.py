@@ -60,7 +60,7 @@ def main(argv=None):
         result = kvae.metrics.log_likelihood(model, x_test, samples=args.samples, seed=args.seed)
         bpd = result.get("bits_per_dim")
         rows.append((name, result["nll"], bpd, seconds))
-        print(f"{name}: -log p(x) {result['nll']:.1f} nats, bits/dim {bpd if bpd is None else round(bpd, 3)}")
+        print(f"{name}: -log p(x) {result['nll']:.1f} nats, bits/dim {bpd if bpd is None else round(bpd, 3)}, {seconds:.0f} s", flush=True)
     backend = keras.backend.backend()
     lines = [
         f"# ImageVAE likelihoods on Fashion-MNIST ({backend}, CPU)",
