@@ -5,9 +5,6 @@ from pathlib import Path
 
 from kvae.cli.options import DEFAULT_DATA, IMAGE_DATA, TEXT_DATA, CLIError, one_line
 
-#: Image file extensions `kvae train image --data FOLDER` reads (`keras.utils.image_dataset_from_directory`).
-IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-
 #: Held-out sentences of a streamed corpus without `--test-size`.
 STREAM_HELD_OUT = 1000
 
@@ -83,32 +80,15 @@ def read_examples(kind, data, image_size=None, color_mode="grayscale"):
 
 def read_image_folder(folder, image_size=None, color_mode="grayscale"):
     """Every image file under `folder` (subfolders included), resized to `image_size` (H, W) (default 28 x 28),
-    as uint8 (N, H, W) (grayscale) or (N, H, W, 3) (rgb), through `keras.utils.image_dataset_from_directory`."""
-    import keras
-    import numpy as np
+    as uint8 (N, H, W) (grayscale) or (N, H, W, 3) (rgb): `kvae.datasets.image_folder` with CLI errors."""
+    import kvae
 
-    folder = Path(folder)
-    files = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-    if not files:
-        raise CLIError(
-            f"--data {folder}: a folder without images ({', '.join(IMAGE_EXTENSIONS)}) or Fashion-MNIST IDX files"
-        )
-    size = tuple(image_size or (28, 28))
     try:
-        dataset = keras.utils.image_dataset_from_directory(
-            str(folder),
-            labels=None,
-            color_mode=color_mode,
-            image_size=size,
-            batch_size=256,
-            shuffle=False,
-            verbose=False,
-        )
-        batches = [np.asarray(batch) for batch in dataset]
-    except Exception as e:  # unreadable or corrupt files: TensorFlow's decoding errors
-        raise CLIError(f"--data {folder}: cannot read its images ({type(e).__name__}: {one_line(e)})") from e
-    x = np.concatenate(batches).round().clip(0, 255).astype("uint8")
-    return x[..., 0] if color_mode == "grayscale" else x
+        return kvae.datasets.image_folder(folder, image_size=tuple(image_size or (28, 28)), color_mode=color_mode)
+    except ValueError as e:
+        if "without images" in str(e):
+            raise CLIError(f"--data {folder}: a folder without images or Fashion-MNIST IDX files") from e
+        raise CLIError(f"--data {one_line(e)}") from e
 
 
 def is_streamed(kind, data, steps_per_epoch=None):

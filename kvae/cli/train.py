@@ -87,6 +87,11 @@ def add_parser(commands, parents):
     model.add_argument("--embedding-dim", type=positive_int, help="word embedding size (text, default 50)")
     model.add_argument("--max-vocabulary", type=positive_int, default=20000, help="vocabulary cap (text)")
     model.add_argument("--architecture", choices=("mlp", "conv"), help="image networks (default: mlp)")
+    model.add_argument(
+        "--likelihood",
+        choices=("bernoulli", "gaussian", "logistic"),
+        help="image p(x|z) (default: bernoulli; logistic for colour photographs)",
+    )
     objective = train.add_argument_group("objective")
     objective.add_argument("--objective", choices=OBJECTIVES, help="default: density_gap (text), elbo (image)")
     objective.add_argument("--c", type=nonnegative_float, help="capacity: target KL in nats")
@@ -178,7 +183,9 @@ def model_kwargs(args, objective, vocabulary):
         )
     else:
         optional.update(
-            architecture=args.architecture, hidden_dims=None if args.hidden_dim is None else [args.hidden_dim] * 2
+            architecture=args.architecture,
+            hidden_dims=None if args.hidden_dim is None else [args.hidden_dim] * 2,
+            likelihood=args.likelihood,
         )
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     return kwargs

@@ -1,3 +1,5 @@
+import math
+
 import keras
 import numpy as np
 from keras import ops
@@ -7,21 +9,26 @@ from kvae.checks import check_choice, check_int
 from kvae.decoders import ConvDecoder, MLPDecoder
 from kvae.encoders import ConvEncoder, MLPEncoder
 from kvae.models.vae import VAE, build_once
-from kvae.preprocessors.batching import is_dataset, is_stream
+from kvae.preprocessors.batching import inputs_shape, is_dataset, is_stream
 
 ARCHITECTURES = ("mlp", "conv")
 
 
 @keras.saving.register_keras_serializable(package="kvae")
 class ImageVAE(VAE):
-    """VAE for images with a Bernoulli likelihood on pixels in [0, 1].
+    """VAE for images, grey or colour, with a Bernoulli (default), Gaussian or discretised logistic likelihood.
 
     Default architecture: the MLP of the IWAE paper (encoder 784-200-200 tanh, decoder 200-200-784), latent 32,
-    Adam 1e-3. `architecture="conv"` uses stride-2 convolutions instead. The image shape (H, W) or (H, W, C) is
-    taken from the data on the first call when `image_shape` is None.
+    Adam 1e-3. `architecture="conv"` uses stride-2 convolutions instead, by default as many as bring the image
+    down to about 4 x 4 (32, 64, 128, ... channels: two for 28 x 28, three for 32 x 32, four for 64 x 64). The
+    image shape (H, W) or (H, W, C) is taken from the data on the first call when `image_shape` is None.
 
     Inputs: uint8 images (scaled by 1/255) or floats in [0, 1], shaped (N, H, W[, C]); NumPy arrays, `tf.data`
     datasets of such batches, or of TFDS-style dicts holding the images under `input_key` ("image").
+    The likelihood scores the images and its decoder outputs (`kvae.likelihoods`): "bernoulli" (pixels as soft
+    binary targets), "gaussian" (learned per-channel scale by default) or "logistic" (a mixture of discretised
+    logistics on the 256 levels, for uint8 colour images); `kvae.metrics.log_likelihood` reports bits/dim for
+    the last two.
 
     Args:
         posterior: "isotropic" (one shared variance, IGP) or "diagonal" (DGP), or a posterior layer.
@@ -33,6 +40,7 @@ class ImageVAE(VAE):
         activation: hidden activation (default tanh for mlp, relu for conv).
         image_shape: (H, W) or (H, W, C); None to take it from the data.
         input_key: key of the images in dict inputs.
+        likelihood: "bernoulli", "gaussian", "logistic" or a `kvae.likelihoods.Likelihood` layer.
         learning_rate, seed: see `VAE`.
 
     Example:
@@ -45,9 +53,12 @@ class ImageVAE(VAE):
     (4, 28, 28)
     >>> model.interpolate(x[0], x[1], steps=5).shape  # decoded line between two images' posterior means
     (5, 28, 28)
+    >>> colour = kvae.ImageVAE(architecture="conv", likelihood="logistic", image_shape=(32, 32, 3))
 
     Reference: the isotropic Gaussian posterior for VAEs; IWAE architecture (Burda et al., 2016).
     """
+
+    warm_start_layers = (*VAE.warm_start_layers, "likelihood")  # a learned Gaussian scale is carried over too
 
     def __init__(
         self,
@@ -60,6 +71,7 @@ class ImageVAE(VAE):
         activation=None,
         image_shape=None,
         input_key="image",
+        likelihood="bernoulli",
         learning_rate=None,
         seed=None,
         **kwargs,
@@ -72,8 +84,10 @@ class ImageVAE(VAE):
         self.input_key = input_key
         if architecture == "mlp":
             encoder = MLPEncoder(self.hidden_dims or (200, 200), activation or "tanh", name="encoder")
+        elif self.hidden_dims is not None:
+            encoder = ConvEncoder(self.hidden_dims, activation=activation or "relu", name="encoder")
         else:
-            encoder = ConvEncoder(self.hidden_dims or (32, 64), activation=activation or "relu", name="encoder")
+            encoder = None  # sized to the image shape in `_make_decoder`
         super().__init__(
             encoder=encoder,
             decoder=None,
@@ -85,6 +99,7 @@ class ImageVAE(VAE):
             seed=seed,
             **kwargs,
         )
+        self.likelihood = likelihoods.get(likelihood)
         self.image_shape = None
         if image_shape is not None:
             self._make_decoder(image_shape)
@@ -94,11 +109,14 @@ class ImageVAE(VAE):
         if len(shape) not in (2, 3):
             raise ValueError(f"`image_shape` must be (H, W) or (H, W, C), got {image_shape!r}.")
         self.image_shape = shape
+        out = self.likelihood.decoder_shape(shape)  # the likelihood's parameters per image
         if self.architecture == "mlp":
-            self.decoder = MLPDecoder(shape, self.hidden_dims or (200, 200), self.activation or "tanh", name="decoder")
-        else:
-            filters = tuple(reversed(self.hidden_dims or (32, 64)))
-            self.decoder = ConvDecoder(shape, filters, self.activation or "relu", name="decoder")
+            self.decoder = MLPDecoder(out, self.hidden_dims or (200, 200), self.activation or "tanh", name="decoder")
+            return
+        filters = self.hidden_dims or conv_filters(shape)
+        if self.encoder is None:
+            self.encoder = ConvEncoder(filters, activation=self.activation or "relu", name="encoder")
+        self.decoder = ConvDecoder(out, tuple(reversed(filters)), self.activation or "relu", name="decoder")
 
     def build(self, input_shape):
         if isinstance(input_shape, dict):
@@ -111,6 +129,7 @@ class ImageVAE(VAE):
         build_once(self.posterior, self.encoder.compute_output_shape(input_shape))
         build_once(self.decoder, (input_shape[0], self.latent_dim))
         build_once(self.prior, (input_shape[0], self.latent_dim))
+        build_once(self.likelihood, (input_shape[0], *self.image_shape))
 
     def preprocess(self, inputs):
         if isinstance(inputs, dict):
@@ -155,9 +174,7 @@ class ImageVAE(VAE):
             if not np.all(np.isfinite(x)):
                 raise ValueError(f"`{name}` contains NaN or infinite pixels.")
             if x.min() < 0 or x.max() > 1:
-                raise ValueError(
-                    f"`{name}` float pixels must lie in [0, 1] (Bernoulli likelihood), got [{x.min()}, {x.max()}]."
-                )
+                raise ValueError(f"`{name}` float pixels must lie in [0, 1], got [{x.min()}, {x.max()}].")
         elif x.min() < 0 or x.max() > 255:
             raise ValueError(f"`{name}` integer pixels must lie in [0, 255], got [{x.min()}, {x.max()}].")
 
@@ -191,14 +208,38 @@ class ImageVAE(VAE):
             a, b = (x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x for x in (a, b))
         return super().interpolation_ends(a, b)
 
+    def encode(self, x, return_log_var=False, batch_size=256):
+        if self.encoder is None:  # a conv encoder sized to the images, not made yet: from these images' shape
+            self.check_inputs(x, "x")
+            shape = inputs_shape(x[self.input_key] if isinstance(x, dict) else x)
+            if shape is None:
+                raise ValueError("The model has no image shape yet: fit it or pass `image_shape`.")
+            self.build(shape)
+        return super().encode(x, return_log_var=return_log_var, batch_size=batch_size)
+
+    def reconstruction_loss(self, inputs, outputs):
+        """-log p(x|z) (B,) under the likelihood, for images x in [0, 1] (`preprocess`) and its decoder outputs."""
+        # In float32 under mixed precision: the decoder's outputs come in the networks' compute dtype.
+        return self.likelihood.nll(self.preprocess(inputs), ops.cast(outputs["logits"], "float32"))
+
     def decode(self, z):
-        """Pixel probabilities (N, *image_shape) for latent codes `z` (N, D)."""
+        """Decoded images (N, *image_shape) in [0, 1] for latent codes `z` (N, D): the likelihood's mean (pixel
+        probabilities for the Bernoulli)."""
         if self.decoder is None:
             raise ValueError("The model has no image shape yet: fit it or pass `image_shape`.")
-        return super().decode(z)
+        return ops.convert_to_numpy(self.likelihood.mean(self.decode_logits(z)))
 
     def likelihood_inputs(self, batch):
         return likelihoods.array_inputs(batch, self.input_key, len(self.image_shape) if self.image_shape else None)
+
+    def log_px_given_z(self, x, z):
+        per_row = math.prod(self.likelihood.decoder_shape(self.image_shape))
+        return likelihoods.decoder_log_likelihood(self, x, z, per_row)
+
+    def bits_per_dim(self, log_likelihood):
+        """bits/dim of a mean log-likelihood log p(x) (nats per image) in the likelihood's 256-level reading:
+        -(log p(x) + D log_bin_width) / (D ln 2), D = H W C; None for the Bernoulli (see `kvae.likelihoods`)."""
+        return self.likelihood.bits_per_dim(log_likelihood, math.prod(self.image_shape))
 
     def get_config(self):
         config = super().get_config()
@@ -209,6 +250,7 @@ class ImageVAE(VAE):
                 "activation": self.activation,
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
                 "input_key": self.input_key,
+                "likelihood": keras.saving.serialize_keras_object(self.likelihood),
             }
         )
         return config
@@ -224,3 +266,13 @@ def _check_sizes(sizes, name, allow_none=False):
     if not sizes:
         raise ValueError(f"`{name}` must be a non-empty sequence of positive integers, got {sizes!r}.")
     return tuple(check_int(s.item() if hasattr(s, "item") else s, name) for s in sizes)
+
+
+def conv_filters(image_shape):
+    """Channels 32, 64, 128, ... of the stride-2 convolutions that bring an (H, W) image down to about 4 x 4 (at
+    least one; fewer when H or W is not divisible by 2^n)."""
+    height, width = image_shape[:2]
+    n = max(1, int(math.log2(max(1, min(height, width) // 4))))
+    while n > 1 and (height % 2**n or width % 2**n):
+        n -= 1
+    return tuple(32 * 2**i for i in range(n))
