@@ -60,7 +60,12 @@ def run(name, precision, steps, warmup, batch_size):
             verbose=0,
         )
         durations = np.asarray(times[1::2]) - np.asarray(times[0::2])
+        start = time.perf_counter()
         loss = model.evaluate(test, batch_size=batch_size, verbose=0, return_dict=True)["loss"]
+        print(
+            f"{name} {precision}: fit {times[-1] - times[0]:.0f}s, evaluate {time.perf_counter() - start:.0f}s",
+            flush=True,
+        )
         return float(np.median(durations[warmup:])) * 1e3, float(loss), len(durations)
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -86,6 +91,7 @@ def main():
         )
         print(rows[-1], flush=True)
     path = Path(args.out) / "precision_cpu.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(
             "| backend | model | steps | float32 ms/step | bf16 ms/step | speed-up | held-out loss f32 | "

@@ -14,6 +14,7 @@ import kvae
 STEPS = 2  # batches of one epoch
 IMAGE = {"latent_dim": 4, "hidden_dims": (16,), "seed": 1}
 TEXT = {"latent_dim": 4, "embedding_dim": 8, "hidden_dim": 16, "max_vocabulary": 100, "max_length": 10, "seed": 1}
+TRANSFORMER = {**TEXT, "architecture": "transformer", "hidden_dim": 16, "num_heads": 2, "num_layers": 1}
 OBJECTIVES = {"density_gap": {"samples": 3}, "iwae": {"k": 3}, "capacity": {"c": 3.0}, "free_bits": {"target": 0.5}}
 
 
@@ -66,6 +67,15 @@ def test_image_vae_trains_every_objective_in_bfloat16(policy, data, name):
 def test_text_vae_trains_every_objective_in_bfloat16(policy, data, name):
     model = kvae.TextVAE(objective=objective(name), **TEXT)
     check_trains(model, data[1], policy)
+
+
+@pytest.mark.parametrize("name", ["elbo", "iwae"])
+def test_transformer_text_vae_trains_in_bfloat16(policy, data, name):
+    """keras-hub's layers follow the policy (bfloat16 attention and feed-forward); the logits reach the likelihood
+    in float32."""
+    model = kvae.TextVAE(objective=objective(name), **TRANSFORMER)
+    check_trains(model, data[1], policy)
+    assert model.decoder.compute_dtype == "bfloat16"
 
 
 @pytest.mark.parametrize("posterior", kvae.list_posteriors())

@@ -25,6 +25,9 @@ class BatchNormGaussian(GaussianPosterior):
     """
 
     variance_units = None
+    # Under mixed precision the whole posterior is float32: the raw means vary by ~1e-5 across a batch at first,
+    # below bfloat16's resolution, and the normalisation would amplify the rounding instead.
+    float32_heads = True
 
     def __init__(self, latent_dim, gamma=0.7, seed=None, **kwargs):
         super().__init__(latent_dim, seed=seed, **kwargs)
@@ -32,7 +35,13 @@ class BatchNormGaussian(GaussianPosterior):
         # Statistics of the global batch, also across TensorFlow replicas (JAX's step sees the global batch).
         sync = distribute.replicas() > 1
         self.norm = keras.layers.BatchNormalization(
-            momentum=0.9, epsilon=1e-8, center=False, scale=False, synchronized=sync, name="mean_norm"
+            momentum=0.9,
+            epsilon=1e-8,
+            center=False,
+            scale=False,
+            synchronized=sync,
+            dtype=self.dtype_policy,
+            name="mean_norm",
         )
 
     def build(self, input_shape):

@@ -32,11 +32,15 @@ class GaussianPosterior(Posterior):
     """
 
     variance_units = None
+    # Heads in the networks' compute dtype (the global policy), or in this layer's float32 (`True`) where
+    # the parameters need more than bfloat16's 3 significant digits (batch-normalised means).
+    float32_heads = False
 
     def __init__(self, latent_dim, seed=None, **kwargs):
         super().__init__(latent_dim, seed=seed, **kwargs)
-        self.mean_dense = keras.layers.Dense(self.latent_dim, name="mean")
-        self.log_var_dense = keras.layers.Dense(self._variance_units(), name="log_var")
+        dtype = self.dtype_policy if self.float32_heads else None
+        self.mean_dense = keras.layers.Dense(self.latent_dim, dtype=dtype, name="mean")
+        self.log_var_dense = keras.layers.Dense(self._variance_units(), dtype=dtype, name="log_var")
 
     def _variance_units(self):
         return self.latent_dim if self.variance_units is None else self.variance_units
