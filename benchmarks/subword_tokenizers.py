@@ -1,6 +1,6 @@
 """Word vs WordPiece vs SentencePiece vocabularies: the default TextVAE on SNLI with each tokenizer (issue 18).
 
-    KERAS_BACKEND=torch python benchmarks/tokenizers.py --epochs 5
+    KERAS_BACKEND=torch python benchmarks/subword_tokenizers.py --epochs 5
 
 Trains on the first 9,000 sentences of /work/shared/data/snli/snli.valid.txt and tests on the last 1,000 (the file
 carries 923 literal `<unk>` marks, kept: every tokenizer reads them as `<unk>`). Same model, seed, epochs and batch
@@ -92,7 +92,7 @@ def main():
         [
             "# Word vs WordPiece vs SentencePiece vocabularies (TextVAE defaults, SNLI)",
             "",
-            f"`KERAS_BACKEND={keras.backend.backend()} python benchmarks/tokenizers.py --epochs {args.epochs}` on "
+            f"`KERAS_BACKEND={keras.backend.backend()} python benchmarks/subword_tokenizers.py --epochs {args.epochs}` on "
             f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()} CPU ({os.cpu_count()} cores, shared), "
             f"{total:.0f} s in all.",
             "",
