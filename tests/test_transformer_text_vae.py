@@ -89,17 +89,26 @@ def test_save_and_reload_same_encodings_and_decodes(trained, tmp_path):
     assert loaded.reconstruct(sentences[:8]) == model.reconstruct(sentences[:8])
 
 
-@pytest.mark.parametrize(
-    ("kind", "name"),
-    [("objective", n) for n in kvae.list_objectives()]
-    + [("posterior", n) for n in kvae.list_posteriors()]
-    + [("prior", n) for n in kvae.list_priors()],
-)
-def test_every_posterior_prior_and_objective_trains(kind, name):
-    options = {kind: name}
-    if name in ("vmf", "hyperspherical"):  # the sphere's posterior and prior go together
-        options = {"posterior": "vmf", "prior": "hyperspherical"}
-    model = kvae.TextVAE(architecture="transformer", seed=1, **{**SIZES, **options})
+# Every registered objective, posterior and prior at least once, in 7 models (the sphere's pair together).
+COMBINATIONS = [
+    ("elbo", "vmf", "hyperspherical"),
+    ("beta", "batchnorm", "mog"),
+    ("capacity", "delta", "moig"),
+    ("density_gap", "deterministic", "normal"),
+    ("free_bits", "diagonal", "normal"),
+    ("iwae", "isotropic", "mog"),
+    ("reconstruction", "isotropic", "normal"),
+]
+
+
+def test_the_combinations_cover_the_zoo():
+    for index, names in enumerate((kvae.list_objectives(), kvae.list_posteriors(), kvae.list_priors())):
+        assert {combination[index] for combination in COMBINATIONS} == set(names)
+
+
+@pytest.mark.parametrize(("objective", "posterior", "prior"), COMBINATIONS)
+def test_every_posterior_prior_and_objective_trains(objective, posterior, prior):
+    model = kvae.TextVAE(architecture="transformer", seed=1, objective=objective, posterior=posterior, prior=prior, **SIZES)
     history = model.fit(snli_sentences(16), epochs=1, batch_size=8, verbose=0).history
     assert np.isfinite(history["loss"]).all()
     assert model.encode(snli_sentences(2)).shape == (2, SIZES["latent_dim"])
