@@ -60,8 +60,8 @@ def no_fallbacks(monkeypatch, tmp_path):
 
 def test_exports():
     assert sorted(kd.__all__) == sorted(
-        ["fashion_mnist", "fashion_mnist_sample", "snli_sample", "text_lines",
-         "tfds_text"])
+        ["fashion_mnist", "fashion_mnist_sample", "image_folder", "snli_sample", "text_lines",
+         "tfds_images", "tfds_text"])
     for name in kd.__all__:
         assert callable(getattr(kd, name))
 
