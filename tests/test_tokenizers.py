@@ -442,5 +442,7 @@ def test_import_kvae_leaves_tensorflow_unloaded_until_a_tokenizer_is_used():
         "import sys, kvae; loaded = 'tensorflow' in sys.modules; "
         "kvae.tokenizers.WordTokenizer(['a']).texts_to_ids(['a b']); print(loaded, 'tensorflow' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # A user's environment: the test session's own variables (set by earlier tests and the frameworks) left out.
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "KERAS_BACKEND") if key in os.environ}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split() == ["False", "True"]
