@@ -434,7 +434,7 @@ def test_snli_valid_sample():
 
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the TensorFlow backend imports TensorFlow itself")
-def test_import_kvae_leaves_tensorflow_unloaded_until_a_tokenizer_is_used():
+def test_import_kvae_leaves_tensorflow_unloaded_until_a_tokenizer_is_used(tmp_path):
     import subprocess
     import sys
 
@@ -444,5 +444,7 @@ def test_import_kvae_leaves_tensorflow_unloaded_until_a_tokenizer_is_used():
     )
     # A user's environment: the test session's own variables (set by earlier tests and the frameworks) left out.
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "KERAS_BACKEND") if key in os.environ}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=tmp_path
+    ).stdout
     assert out.split() == ["False", "True"]
