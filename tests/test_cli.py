@@ -209,6 +209,7 @@ def test_debug_shows_the_traceback_and_backend_mismatch_is_refused(tmp_path, cap
     other = next(b for b in ("tensorflow", "jax", "torch") if b != keras.backend.backend())
     code, _, err = run(capsys, "--backend", other, "evaluate", tmp_path)
     assert code == 2 and f"--backend {other}" in error_line(err)
+    assert os.environ.get("KERAS_BACKEND") == keras.backend.backend()  # a refused --backend changes nothing
 
 
 def test_help_lists_the_registry_and_the_demo(capsys):

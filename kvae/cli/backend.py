@@ -17,14 +17,14 @@ def select_backend(argv, in_process):
         return rest
     keras = sys.modules.get("keras")
     current = keras.backend.backend() if keras is not None and hasattr(keras, "backend") else None
+    if current not in (None, known.backend) and in_process:  # refused: the caller's environment stays as it was
+        raise CLIError(
+            f"--backend {known.backend}: Keras already runs on {current} in this process; set "
+            f"KERAS_BACKEND={known.backend} before importing keras",
+            code=2,
+        )
     os.environ["KERAS_BACKEND"] = known.backend
     if current not in (None, known.backend):
-        if in_process:
-            raise CLIError(
-                f"--backend {known.backend}: Keras already runs on {current} in this process; set "
-                f"KERAS_BACKEND={known.backend} before importing keras",
-                code=2,
-            )
         sys.stdout.flush()
         os.execv(sys.executable, [sys.executable, "-m", "kvae", *argv])
     return rest
