@@ -3,7 +3,7 @@ from keras import ops
 
 from kvae.checks import check_choice
 from kvae.decoders.word_dropout import word_dropout
-from kvae.encoders.transformer_encoder import transformer_sizes
+from kvae.encoders.transformer_encoder import add_transformer, transformer_sizes
 
 INJECTIONS = ("both", "memory", "embedding")
 
@@ -55,13 +55,17 @@ class TransformerDecoder(keras.layers.Layer):
         super().__init__(**kwargs)
         import keras_hub
 
-        self.vocabulary_size = int(vocabulary_size)
-        self.sequence_length = int(sequence_length)
-        self.hidden_dim = int(hidden_dim)
-        self.num_layers = int(num_layers)
-        self.num_heads = int(num_heads)
-        self.intermediate_dim = int(intermediate_dim or 2 * self.hidden_dim)
-        self.dropout = float(dropout)
+        add_transformer(
+            self,
+            keras_hub.layers.TransformerDecoder,
+            vocabulary_size,
+            sequence_length,
+            hidden_dim,
+            num_layers,
+            num_heads,
+            intermediate_dim,
+            dropout,
+        )
         self.injection = check_choice(injection, "injection", INJECTIONS)
         self.memory_tokens = int(memory_tokens)
         self.word_dropout = float(word_dropout)
@@ -71,15 +75,6 @@ class TransformerDecoder(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.uses_memory = self.injection in ("both", "memory")
         self.uses_embedding = self.injection in ("both", "embedding")
-        self.embedding = keras_hub.layers.TokenAndPositionEmbedding(
-            self.vocabulary_size, self.sequence_length, self.hidden_dim, name="embedding"
-        )
-        self.blocks = [
-            keras_hub.layers.TransformerDecoder(
-                self.intermediate_dim, self.num_heads, dropout=self.dropout, name=f"block_{i}"
-            )
-            for i in range(self.num_layers)
-        ]
         self.memory_dense = (
             keras.layers.Dense(self.memory_tokens * self.hidden_dim, name="memory") if self.uses_memory else None
         )

@@ -38,23 +38,18 @@ class TransformerEncoder(keras.layers.Layer):
         super().__init__(**kwargs)
         import keras_hub
 
-        self.vocabulary_size = int(vocabulary_size)
-        self.sequence_length = int(sequence_length)
-        self.hidden_dim = int(hidden_dim)
-        self.num_layers = int(num_layers)
-        self.num_heads = int(num_heads)
-        self.intermediate_dim = int(intermediate_dim or 2 * self.hidden_dim)
-        self.dropout = float(dropout)
-        self.pad_id = int(pad_id)
-        self.embedding = keras_hub.layers.TokenAndPositionEmbedding(
-            self.vocabulary_size, self.sequence_length, self.hidden_dim, name="embedding"
+        add_transformer(
+            self,
+            keras_hub.layers.TransformerEncoder,
+            vocabulary_size,
+            sequence_length,
+            hidden_dim,
+            num_layers,
+            num_heads,
+            intermediate_dim,
+            dropout,
         )
-        self.blocks = [
-            keras_hub.layers.TransformerEncoder(
-                self.intermediate_dim, self.num_heads, dropout=self.dropout, name=f"block_{i}"
-            )
-            for i in range(self.num_layers)
-        ]
+        self.pad_id = int(pad_id)
 
     def build(self, input_shape):
         self.embedding.build(input_shape)
@@ -77,6 +72,29 @@ class TransformerEncoder(keras.layers.Layer):
 
 
 SIZES = ("vocabulary_size", "sequence_length", "hidden_dim", "num_layers", "num_heads", "intermediate_dim", "dropout")
+
+
+def add_transformer(
+    layer, block, vocabulary_size, sequence_length, hidden_dim, num_layers, num_heads, intermediate_dim, dropout
+):
+    """Give a Transformer encoder or decoder `layer` its size attributes, its keras-hub token and position
+    `embedding` and `num_layers` `blocks` of the keras-hub class `block`."""
+    import keras_hub
+
+    layer.vocabulary_size = int(vocabulary_size)
+    layer.sequence_length = int(sequence_length)
+    layer.hidden_dim = int(hidden_dim)
+    layer.num_layers = int(num_layers)
+    layer.num_heads = int(num_heads)
+    layer.intermediate_dim = int(intermediate_dim or 2 * layer.hidden_dim)
+    layer.dropout = float(dropout)
+    layer.embedding = keras_hub.layers.TokenAndPositionEmbedding(
+        layer.vocabulary_size, layer.sequence_length, layer.hidden_dim, name="embedding"
+    )
+    layer.blocks = [
+        block(layer.intermediate_dim, layer.num_heads, dropout=layer.dropout, name=f"block_{i}")
+        for i in range(layer.num_layers)
+    ]
 
 
 def transformer_sizes(layer):
