@@ -8,6 +8,7 @@ from keras import ops
 
 import kvae
 from kvae.decoders import TransformerDecoder
+from kvae.decoders.sampling import make_sampler
 from kvae.testing import np_, snli_sentences
 
 SIZES = {"latent_dim": 4, "hidden_dim": 16, "num_layers": 1, "num_heads": 2, "max_length": 12, "max_vocabulary": 200}
@@ -59,11 +60,13 @@ def trained():
 
 
 def test_greedy_reconstruction_is_the_argmax_of_teacher_forcing(trained):
-    """Cached greedy decoding (keras-hub's sampler) picks, at every step, the argmax of the full causal pass."""
+    """Cached greedy decoding (keras-hub's sampler) picks, at every step, the argmax of the full causal pass (over
+    the words: `<pad>` and `<bos>` are never decoded)."""
     model, sentences = trained
     z = model.encode(sentences[:6])
     ids = model.texts_to_ids(model.decode(z))
     logits = np_(model.decoder(ops.convert_to_tensor(ids[:, :-1]), ops.convert_to_tensor(z)))
+    logits[..., [model.tokenizer.pad_id, model.tokenizer.bos_id]] = -np.inf  # never decoded
     for row, scores in zip(ids, logits):
         n = int(np.sum(row != 0)) - 1  # w_1 .. w_k <eos>; the <eos> is decoded unless k reached max_length
         n -= int(n - 1 == model.tokenizer.max_length)
@@ -77,6 +80,50 @@ def test_decoding_methods_and_seeds(trained):
         first, again = (model.generate(4, method=method, seed=5) for _ in range(2))
         assert first == again and len(first) == 4 and all(isinstance(s, str) for s in first)
     assert all(len(s.split()) <= 5 for s in model.generate(4, max_length=5))
+
+
+def eager_decode(model, z, method, **options):
+    """The keras-hub sampler's loop run step by step, outside any compiled function (`<pad>`, `<bos>` never
+    decoded)."""
+    tok = model.tokenizer
+    prompt = np.full((len(z), tok.max_length + 1), tok.pad_id, dtype="int32")
+    prompt[:, 0] = tok.bos_id
+    sampler = make_sampler(method, **options)
+    never = ops.convert_to_tensor(np.isin(np.arange(model.tokenizer.vocabulary_size), [tok.pad_id, tok.bos_id]))
+
+    def next_logits(prompt, cache, index):
+        logits, hidden, cache = model.decoder.next_logits(prompt, cache, index)
+        return ops.where(never, -1e9, logits), hidden, cache
+
+    ids = sampler(
+        next_logits,
+        ops.convert_to_tensor(prompt),
+        cache=model.decoder.start_cache(ops.convert_to_tensor(z), prompt.shape[1]),
+        index=1,
+        mask=ops.convert_to_tensor(prompt != tok.pad_id),
+        stop_token_ids=[tok.eos_id],
+    )
+    return tok.ids_to_texts(ops.convert_to_numpy(ids))
+
+
+def test_compiled_decoding_equals_the_eager_loop_and_follows_the_weights(trained):
+    """`decode` compiles its loop once (jax.jit / tf.function) and reuses it: it must give the eager loop's
+    sentences, and still do so after the weights change (they are read at every call, not frozen at the first).
+    (Seeded sampling is reproducible, `test_decoding_methods_and_seeds`, but XLA's random streams are not the eager
+    ones under TensorFlow.)"""
+    model, sentences = trained
+    z = model.encode(sentences[:5])
+    weights = model.decoder.get_weights()
+    try:
+        for step in range(2):
+            assert model.decode(z) == eager_decode(model, z, "greedy"), f"greedy, weights {step}"
+            beam = model.decode(z, method="beam", num_beams=2)
+            assert beam == eager_decode(model, z, "beam", num_beams=2), f"beam, weights {step}"
+            rng = np.random.default_rng(step)
+            model.decoder.set_weights([w + rng.normal(scale=0.5, size=w.shape).astype(w.dtype) for w in weights])
+        assert model.decode(z) != eager_decode(model, z[::-1], "greedy")  # the comparison can fail
+    finally:
+        model.decoder.set_weights(weights)
 
 
 def test_save_and_reload_same_encodings_and_decodes(trained, tmp_path):

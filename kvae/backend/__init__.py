@@ -1,6 +1,8 @@
 """Backend-specific code, one module per backend; everything else in kvae is written with `keras.ops`.
 
 - TensorFlow: `dense_gradients` (below) turns embedding tables' sparse `IndexedSlices` gradients dense.
+- `compile_stateless` (below): a function over layers' variables compiled by `jax.jit` or `tf.function` (run
+  eagerly without autograd under PyTorch), as keras-hub compiles `CausalLM.generate`.
 - `capabilities`: whether each private-API fast path may run here (names present, tested Keras/PyTorch releases,
   `KVAE_FAST_PATHS` not "0"); otherwise Keras's public path runs.
 - `torch_backend`: the native LSTM kernel for `kvae.layers.LSTM`, the fused Adam update of `kvae.optimizers.Adam`,
@@ -10,6 +12,7 @@
 """
 
 import keras
+from keras import ops
 
 
 def samples_per_chunk(z, pool_mean):
@@ -59,3 +62,46 @@ def gaussian_logsumexp(z, mean, log_var, bias=None):
     from kvae.backend import torch_backend
 
     return torch_backend.gaussian_logsumexp(z, mean, log_var, bias)
+
+
+def compile_stateless(function, variables, state):
+    """`function(*args)`, which reads `variables` and updates the `state` variables (a sampler's seed generators),
+    compiled where the backend compiles shapes, as keras-hub compiles `CausalLM.generate`: under JAX, `jax.jit` over
+    the variables' values passed as arguments through a `keras.StatelessScope`; under TensorFlow,
+    `tf.function(jit_compile=True)` over the variables themselves. One compilation serves every later call with the
+    same shapes, also after the weights have changed. Under PyTorch, which runs eagerly, `function` runs as it is,
+    without autograd.
+
+    Returns `run(state_values, *args) -> (outputs, new_state_values)`: the state's values go in and come out, so a
+    caller may feed the state of other variables of the same shapes (a freshly seeded sampler's).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        def pure(values, state_values, *args):
+            mapping = list(zip(variables, values)) + list(zip(state, state_values))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                outputs = function(*args)
+            current = [scope.get_current_value(v) for v in state]
+            return outputs, [old if new is None else new for new, old in zip(current, state_values)]
+
+        compiled = jax.jit(pure)
+        return lambda state_values, *args: compiled([v.value for v in variables], list(state_values), *args)
+
+    if backend == "tensorflow":  # a StatelessScope would leak the loop body's seed updates out of tf.while_loop
+        import tensorflow as tf
+
+        function = tf.function(function, jit_compile=True, reduce_retracing=True)
+    else:
+        import torch
+
+        function = torch.no_grad()(function)
+
+    def run(state_values, *args):
+        for variable, value in zip(state, state_values):
+            variable.assign(value)
+        outputs = function(*args)
+        return outputs, [ops.convert_to_tensor(v) for v in state]
+
+    return run

@@ -5,9 +5,12 @@ a key/value cache) and `next_logits(prompt, cache, index)` -> `(logits (B, V), h
 keras-hub sampler's `next` contract.
 """
 
+import weakref
+
 import numpy as np
 from keras import ops
 
+from kvae import backend
 from kvae.checks import check_choice, check_int, check_number, check_seed
 
 DECODING = ("greedy", "beam", "sample", "top_k", "top_p")
@@ -42,18 +45,51 @@ def make_sampler(method="greedy", num_beams=4, temperature=1.0, k=10, p=0.9, see
 
 def decode_ids(decoder, z, sampler, bos_id, pad_id, eos_id, max_length):
     """Token ids (N, max_length + 1) as a NumPy array, `[<bos> w_1 .. <eos> <pad> ..]`, decoded from codes z (N, D)
-    by `decoder` (see the module docstring) with a keras-hub `sampler`; decoding stops at `eos_id`."""
+    by `decoder` (see the module docstring) with a keras-hub `sampler`; decoding stops at `eos_id`. `<bos>` and
+    `<pad>`, which the decoder is never trained to predict, are never decoded (their logits are set to -1e9).
+
+    The whole loop is compiled under JAX and TensorFlow (`kvae.backend.compile_stateless`), once per decoder,
+    sampler configuration and shape: later calls reuse it, with the decoder's current weights and `sampler`'s own
+    seed state."""
     n = z.shape[0]
     prompt = np.full((n, max_length + 1), pad_id, dtype="int32")
     prompt[:, 0] = bos_id
     mask = np.zeros_like(prompt, dtype=bool)
     mask[:, 0] = True
-    ids = sampler(
-        decoder.next_logits,
-        ops.convert_to_tensor(prompt),
-        cache=decoder.start_cache(z, max_length + 1),
-        index=1,
-        mask=ops.convert_to_tensor(mask),
-        stop_token_ids=[eos_id],
-    )
+    run = _compiled(decoder, sampler, eos_id, (bos_id, pad_id))
+    ids, state = run([v.value for v in sampler.variables], z, ops.convert_to_tensor(prompt), ops.convert_to_tensor(mask))
+    for variable, value in zip(sampler.variables, state):
+        variable.assign(value)
     return ops.convert_to_numpy(ids)
+
+
+_COMPILED = weakref.WeakKeyDictionary()  # decoder -> {(sampler class, its config but the seed, eos id): run}
+
+
+def _compiled(decoder, sampler, eos_id, never):
+    config = {key: value for key, value in sampler.get_config().items() if key != "seed"}
+    key = (type(sampler).__name__, repr(sorted(config.items())), eos_id, never)
+    runs = _COMPILED.setdefault(decoder, {})
+    if key not in runs:
+        template, decoder_ref = sampler, weakref.ref(decoder)  # the compiled function must not keep the decoder alive
+
+        def loop(z, prompt, mask):
+            layer = decoder_ref()
+
+            def next_logits(prompt, cache, index):
+                logits, hidden, cache = layer.next_logits(prompt, cache, index)
+                forbidden = np.isin(np.arange(logits.shape[-1]), never)
+                return ops.where(forbidden, ops.cast(-1e9, logits.dtype), logits), hidden, cache
+
+            return template(
+                next_logits,
+                prompt,
+                cache=layer.start_cache(z, ops.shape(prompt)[1]),
+                index=1,
+                mask=mask,
+                stop_token_ids=[eos_id],
+                model=layer,  # JAX: keras-hub's loop threads the decoder's variables through its stateless body
+            )
+
+        runs[key] = backend.compile_stateless(loop, decoder.variables, template.variables)
+    return runs[key]
