@@ -146,6 +146,22 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(image_run, tmp_p
     assert evaluations[0]["rec"] == pytest.approx(evaluations[1]["rec"], rel=1e-4)
 
 
+def test_train_a_transformer_on_subwords_and_resume_it(tmp_path, capsys):
+    """`--architecture transformer --tokenizer sentencepiece`: the saved model is that network on that vocabulary,
+    and `--resume` rebuilds the same vocabulary from the run folder (vocab.txt: the base64 SentencePiece model; word
+    and WordPiece vocabularies are one token per line) and goes on training."""
+    tokenizer = "sentencepiece"
+    argv = [*TEXT, "--architecture", "transformer", "--tokenizer", tokenizer, "--max-vocabulary", "300"]
+    assert run(capsys, *argv, "--epochs", "1", "--out", tmp_path, "--resume")[0] == 0
+    first = keras.saving.load_model(tmp_path / "model.keras")
+    assert (first.architecture, first.tokenizer_type) == ("transformer", tokenizer)
+    assert run(capsys, *argv, "--epochs", "2", "--out", tmp_path, "--resume")[0] == 0
+    second = keras.saving.load_model(tmp_path / "model.keras")
+    assert second.tokenizer.get_config()["vocabulary"] == first.tokenizer.get_config()["vocabulary"]
+    assert len(read_history(tmp_path / "history.csv")) == 2
+    assert any(np.abs(np.asarray(a) - np.asarray(b)).max() > 0 for a, b in zip(first.get_weights(), second.get_weights()))
+
+
 def test_a_diverging_run_stops_with_the_guard_report(tmp_path, capsys):
     code, _, err = run(capsys, *IMAGE, "--epochs", "2", "--learning-rate", "1e30", "--out", tmp_path)
     line = error_line(err)
@@ -189,6 +205,8 @@ FAILURES = [  # argv (paths relative to the bad_inputs folder, "{run}": the trai
     (["train", "image", "--data", "flat.npy", "--out", "o"], 1, "expected images"),
     ([*TEXT, "--epochs", "1", "--latent-dim", "5", "--out", "{run}", "--resume"], 2, "--latent-dim 4 -> 5"),
     (["frobnicate"], 2, "invalid choice"),
+    (["train", "text", "--architecture", "conv", "--out", "o"], 2, "text models are lstm or transformer"),
+    (["train", "image", "--tokenizer", "wordpiece", "--out", "o"], 2, "--tokenizer applies to text models"),
 ]
 PATH_ARGS = {"missing", "no_model", "damaged", "o", "nowhere.txt", "empty.txt", "binary.txt", "flat.npy"}
 

@@ -82,11 +82,21 @@ def add_parser(commands, parents):
     model.add_argument(
         "--hidden-dim",
         type=positive_int,
-        help="LSTM size (text, default 128); image: width of both hidden layers (mlp, default 200) or channels (conv)",
+        help="text: LSTM size or Transformer width (default 128); image: width of both hidden layers (mlp, default "
+        "200) or channels (conv)",
     )
     model.add_argument("--embedding-dim", type=positive_int, help="word embedding size (text, default 50)")
     model.add_argument("--max-vocabulary", type=positive_int, default=20000, help="vocabulary cap (text)")
-    model.add_argument("--architecture", choices=("mlp", "conv"), help="image networks (default: mlp)")
+    model.add_argument(
+        "--architecture",
+        choices=("lstm", "transformer", "mlp", "conv"),
+        help="text: lstm (default) or transformer; image: mlp (default) or conv",
+    )
+    model.add_argument(
+        "--tokenizer",
+        choices=("word", "wordpiece", "sentencepiece"),
+        help="text vocabulary: words (default) or subwords learnt from the training sentences",
+    )
     model.add_argument(
         "--likelihood",
         choices=("bernoulli", "gaussian", "logistic"),
@@ -180,6 +190,8 @@ def model_kwargs(args, objective, vocabulary):
             hidden_dim=args.hidden_dim,
             vocabulary=vocabulary,
             max_vocabulary=args.max_vocabulary,
+            architecture=args.architecture,
+            tokenizer=args.tokenizer,
         )
     else:
         optional.update(
@@ -231,6 +243,11 @@ def run(args):
 
     if args.kind == "text" and (args.image_size or args.color_mode):
         raise CLIError("--image-size and --color-mode apply to image models (kvae train image)", code=2)
+    if args.kind == "image" and args.tokenizer:
+        raise CLIError("--tokenizer applies to text models (kvae train text)", code=2)
+    kinds = {"text": ("lstm", "transformer"), "image": ("mlp", "conv")}[args.kind]
+    if args.architecture not in (None, *kinds):
+        raise CLIError(f"--architecture {args.architecture}: {args.kind} models are {' or '.join(kinds)}", code=2)
     if args.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise CLIError(
             "--tensorboard needs the tensorboard package: pip install tensorboard (or keras-vae[tensorboard])", code=2
@@ -263,13 +280,14 @@ def run(args):
     args.streamed = streamed
     vocabulary = None
     if args.kind == "text":
-        vocab_path = folder / "vocab.txt"
+        vocab_path = folder / "vocab.txt"  # words or pieces, one per line; SentencePiece: its base64 model
         if args.resume and vocab_path.exists():
             vocabulary = vocab_path.read_text(encoding="utf-8").splitlines()
+            vocabulary = vocabulary[0] if args.tokenizer == "sentencepiece" else vocabulary
         else:
-            tokenizer = kvae.tokenizers.WordTokenizer(max_vocabulary=args.max_vocabulary)
+            tokenizer = kvae.tokenizers.get(args.tokenizer or "word", max_vocabulary=args.max_vocabulary)
             start = time.perf_counter()
-            vocabulary = list(tokenizer.build_vocabulary(train, verbose=not args.quiet).vocabulary)
+            vocabulary = tokenizer.build_vocabulary(train, verbose=not args.quiet).get_config()["vocabulary"]
             if not args.quiet:
                 print(f"kvae: vocabulary pass {time.perf_counter() - start:.1f} s", flush=True)
     with contextlib.ExitStack() as stack:
@@ -304,7 +322,8 @@ def fit_and_save(model, args, folder, saves, train, test, config, vocabulary):
         for name in ("model.keras", "evaluation.json", "history.csv"):
             (folder / name).unlink(missing_ok=True)
     if folder is not None and vocabulary is not None:
-        atomic_write_text(folder / "vocab.txt", "\n".join(vocabulary) + "\n")
+        lines = [vocabulary] if isinstance(vocabulary, str) else vocabulary
+        atomic_write_text(folder / "vocab.txt", "\n".join(lines) + "\n")
     config.update(backend=keras.backend.backend(), kvae_version=kvae.__version__)
     if folder is not None:
         atomic_write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
