@@ -67,7 +67,9 @@ def speed_report(path):
         "",
         f"`--speed-steps {rows[0]['steps']}`: sentences/s from the median step time of the last half of the steps "
         "(compilation excluded), the model's default batches (DensityGap: random batches; the others: "
-        "length-bucketed), batch 32, on this machine's 2 CPU cores.",
+        "length-bucketed), batch 32, on this machine's 2 CPU cores with nothing else running. This is the speed "
+        "figure: the sent/s column above is the whole `fit` (compilation and epoch ends included), and its PyTorch "
+        "rows ran beside other jobs.",
         "",
         "| row | " + " | ".join(backends) + " |",
         "|---|" + "---:|" * len(backends),
