@@ -170,3 +170,13 @@ def test_bad_transformer_arguments():
         kvae.TextVAE(architecture="gru")
     with pytest.raises(ValueError, match="injection"):
         kvae.TextVAE(architecture="transformer", injection="cross")
+
+
+def test_word_dropout_defaults_by_architecture():
+    """`word_dropout=None`: 0.5 for the LSTM, 0 for the Transformer; an explicit rate wins; the config keeps the rate
+    (a saved model does not change when the default does)."""
+    assert kvae.TextVAE().word_dropout == 0.5
+    model = kvae.TextVAE(architecture="transformer")
+    assert model.word_dropout == 0.0 and model.get_config()["word_dropout"] == 0.0
+    assert kvae.TextVAE(architecture="transformer", word_dropout=0.3).word_dropout == 0.3
+    assert kvae.TextVAE.from_config(kvae.TextVAE(word_dropout=0.2).get_config()).word_dropout == 0.2

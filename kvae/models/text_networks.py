@@ -7,6 +7,9 @@ from kvae.decoders.transformer_decoder import INJECTIONS
 from kvae.encoders import LSTMEncoder, TransformerEncoder
 
 ARCHITECTURES = ("lstm", "transformer")
+# `TextVAE(word_dropout=None)`: the LSTM needs word dropout to read z; the Transformer reconstructs best without it
+# (benchmarks/results/text_architectures.md, rows tf-dg, tf-dg-wd0.25 and tf-dg-wd0.5).
+DEFAULT_WORD_DROPOUT = {"lstm": 0.5, "transformer": 0.0}
 DECODERS = ("lstm", "skip")
 
 

@@ -6,7 +6,7 @@ from kvae import distribute, likelihoods, objectives, tokenizers
 from kvae.checks import check_int, check_number
 from kvae.decoders.sampling import check_decoding, decode_ids, make_sampler
 from kvae.likelihoods import categorical_nll
-from kvae.models.text_networks import check_architecture, text_networks, transformer_options
+from kvae.models.text_networks import DEFAULT_WORD_DROPOUT, check_architecture, text_networks, transformer_options
 from kvae.models.text_presets import PRESETS
 from kvae.models.vae import VAE, build_once, part_seed
 from kvae.preprocessors import TextPreprocessor
@@ -49,7 +49,9 @@ class TextVAE(VAE):
         max_vocabulary: cap on the vocabulary size, special tokens included.
         max_length: sentences longer than this many words are truncated (with a warning); also the decoding limit.
         word_dropout: decoder word dropout rate (input words replaced by `<unk>` in training), which makes the
-            decoder read z.
+            decoder read z. None (default): 0.5 for the LSTM, 0 for the Transformer, whose DensityGap model reads z
+            without it and reconstructs far better (SNLI, 3 epochs: BLEU-2 17.9 at 0, 13.4 at 0.25, 12.0 at 0.5; at
+            0.5 it repeats words, "a man in a a a a").
         vocabulary: a word list (special tokens first) to skip vocabulary building (sentencepiece: a serialized model).
         tokenizer: "word" (default), "wordpiece" or "sentencepiece" (`kvae.tokenizers`; subwords learnt on the first
             `fit`, `max_length` then counts subwords).
@@ -92,7 +94,7 @@ class TextVAE(VAE):
         hidden_dim=128,
         max_vocabulary=20000,
         max_length=64,
-        word_dropout=0.5,
+        word_dropout=None,
         vocabulary=None,
         tokenizer="word",
         text_key="text",
@@ -114,6 +116,8 @@ class TextVAE(VAE):
         self.hidden_dim = check_int(hidden_dim, "hidden_dim")
         self.transformer = transformer_options(num_layers, num_heads, intermediate_dim, dropout, injection)
         self.architecture = check_architecture(architecture, decoder, self.hidden_dim, self.transformer["num_heads"])
+        if word_dropout is None:
+            word_dropout = DEFAULT_WORD_DROPOUT[self.architecture]
         self.word_dropout = check_number(word_dropout, "word_dropout", low=0, high=1, high_open=True)
         self.text_key = text_key
         self.bucket = None if bucket is None else bool(bucket)
