@@ -75,10 +75,10 @@ def _compiled(decoder, sampler, eos_id, never):
 
         def loop(z, prompt, mask):
             layer = decoder_ref()
+            forbidden = ops.convert_to_tensor(np.isin(np.arange(layer.vocabulary_size), never))  # once, not per step
 
             def next_logits(prompt, cache, index):
                 logits, hidden, cache = layer.next_logits(prompt, cache, index)
-                forbidden = np.isin(np.arange(logits.shape[-1]), never)
                 return ops.where(forbidden, ops.cast(-1e9, logits.dtype), logits), hidden, cache
 
             return template(
