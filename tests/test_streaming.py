@@ -117,6 +117,21 @@ def test_fit_on_a_stream_with_steps_per_epoch_trains_and_encodes(shards):
     np.testing.assert_allclose(model.encode(stream.take(5)), codes, rtol=1e-5, atol=1e-6)
 
 
+def test_in_memory_sentences_with_steps_per_epoch_repeat_and_reshuffle_every_pass():
+    tok = WordTokenizer().build_vocabulary(SENTENCES, verbose=False)
+    endless = sentence_batches(tok, SENTENCES, batch_size=60, shuffle=True, seed=0, repeat=True, bucket=False)
+    assert int(endless.cardinality()) == int(tf.data.INFINITE_CARDINALITY)
+    texts = [t for batch in endless.take(2 * len(SENTENCES) // 60).as_numpy_iterator() for t in tok.ids_to_texts(batch)]
+    first, second = texts[: len(SENTENCES)], texts[len(SENTENCES) :]
+    assert sorted(first) == sorted(second) == sorted(SENTENCES)  # each sentence once per pass
+    assert first != second  # reshuffled
+    # `fit` on a list: every epoch takes `steps_per_epoch` batches, past the end of one pass (Keras alone stops).
+    model = kvae.TextVAE(latent_dim=4, embedding_dim=8, hidden_dim=16, max_length=12, seed=0)
+    history = model.fit(SENTENCES[:200], epochs=3, steps_per_epoch=3, batch_size=100, verbose=0)  # 2 batches a pass
+    assert len(history.history["loss"]) == 3 and np.all(np.isfinite(history.history["loss"]))
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 9
+
+
 def test_kvae_train_text_streams_shards_and_evaluates_held_out_lines(shards, tmp_path):
     out = tmp_path / "run"
     argv = ["train", "text", "--data", str(shards / "part*"), "--steps-per-epoch", "1", "--epochs", "1"]

@@ -10,7 +10,7 @@ from kvae.models.text_networks import DEFAULT_WORD_DROPOUT, check_architecture, 
 from kvae.models.text_presets import PRESETS
 from kvae.models.vae import VAE, build_once, part_seed
 from kvae.preprocessors import TextPreprocessor
-from kvae.preprocessors.batching import is_batched, is_dataset
+from kvae.preprocessors.batching import is_batched
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -267,12 +267,13 @@ class TextVAE(VAE):
 
         A `tf.data` dataset of sentences (e.g. `kvae.datasets.text_lines("shards/*.gz", stream=True)`) is read as
         a stream, never held in memory: shuffled within a buffer of 100,000 sentences, and counted by one pass per
-        `fit` unless `steps_per_epoch` is given, in which case it is repeated without end and every epoch takes the
-        next `steps_per_epoch` batches."""
+        `fit` unless `steps_per_epoch` is given. With `steps_per_epoch`, sentences (a list, an array or a stream)
+        repeat without end, reshuffled on every pass, and every epoch takes the next `steps_per_epoch` batches
+        (Keras would otherwise stop when one pass runs out). Batches given as ids are used as given."""
         batch_size = check_int(batch_size, "batch_size", allow_none=True)
         if validation_data is not None:  # before the vocabulary is built from `x`
             self.check_inputs(validation_data, "validation_data")
-        endless = kwargs.get("steps_per_epoch") is not None and is_dataset(x)
+        endless = kwargs.get("steps_per_epoch") is not None
         data = self.as_dataset(x, batch_size or 32, shuffle=shuffle, build_vocabulary=True, repeat=endless)
         if validation_data is not None:
             validation_data = self.as_dataset(validation_data, batch_size or 32, name="validation_data")

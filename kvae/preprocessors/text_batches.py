@@ -61,9 +61,9 @@ def sentence_batches(
             graphs with a dynamic length axis).
         shuffle_buffer: sentences held by the shuffle buffer. None: every sentence of in-memory `texts`, at most
             `SHUFFLE_BUFFER` (100,000) of a dataset, so a corpus larger than memory is shuffled within a window.
-        repeat: no counting pass; the sentences repeat without end (reshuffled on every pass), for
-            `fit(..., steps_per_epoch=N)` on streams too long to count every epoch (the cardinality is infinite,
-            the truncation warning is skipped).
+        repeat: the sentences repeat without end (each pass reshuffled), for `fit(..., steps_per_epoch=N)`:
+            every epoch takes the next N batches. A dataset is then not counted (streams too long to count every
+            epoch; the truncation warning is skipped). The cardinality is infinite.
     """
     import tensorflow as tf
 
@@ -86,16 +86,14 @@ def sentence_batches(
         return ids
 
     buffer = check_int(shuffle_buffer, "shuffle_buffer", allow_none=True)
-    if repeat:
-        strings = strings.repeat()
-        total = None
-    else:
-        total = _count(tokenizer, strings)
+    in_memory = not is_dataset(texts)
+    total = _count(tokenizer, strings) if in_memory or not repeat else None
     if shuffle:
         if buffer is None:
-            in_memory = total is not None and not is_dataset(texts)
             buffer = total if in_memory else min(total or SHUFFLE_BUFFER, SHUFFLE_BUFFER)
         strings = strings.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:  # after the shuffle: every pass holds each sentence once, in a new order
+        strings = strings.repeat()
     # Strings are batched first and tokenised one batch at a time (much cheaper in tf.data than tokenising and
     # un-batching per sentence).
     if bucket:
@@ -104,7 +102,7 @@ def sentence_batches(
     ds = strings.batch(batch_size, drop_remainder=drop_remainder).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
     if bucket and shuffle:
         ds = ds.shuffle(POOL_BATCHES, seed=seed, reshuffle_each_iteration=True)
-    if total is not None:
+    if total is not None and not repeat:
         # Declaring the number of batches gives Keras a full progress bar and no "ran out of data" warning.
         batches = total // batch_size if drop_remainder else -(-total // batch_size)
         ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
