@@ -8,16 +8,26 @@ The Bernoulli scores grey levels as soft targets: its nats are not a likelihood 
 bits/dim (see `kvae.likelihoods`).
 
     KERAS_BACKEND=jax python benchmarks/image_likelihoods.py --epochs 3
+    KERAS_BACKEND=jax python benchmarks/image_likelihoods.py --photos ~/photos --epochs 10   # colour, 32 x 32
 
 Data: `--data PATH`, else `../shared/data/fashion_mnist` next to the repository, else `kvae.datasets.fashion_mnist`.
-The table is printed and written to `<out>/image_likelihoods_<backend>.md` (default `benchmarks/results/`).
+`--photos PATH` trains on colour photographs instead, CIFAR-10-sized: random 32 x 32 crops of every colour photo in a
+folder or inside a .zip / .whl archive (greyscale ones are skipped), each photo first scaled so that its short side is
+`--short-side` pixels (128: a crop then holds a part of an object, not only texture); the crops are written as PNG
+files and read back with `kvae.datasets.image_folder`, as a user's folder would be; the last photo in name order
+gives the test crops, so no photo is in both sets.
+The table is printed and written to `<out>/image_likelihoods_<backend>.md` (`image_likelihoods_photos_<backend>.md`
+with `--photos`; default `benchmarks/results/`).
 """
 
 import argparse
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import keras
+import numpy as np
 
 import kvae
 
@@ -34,8 +44,56 @@ def parse_args(argv=None):
     parser.add_argument("--data", default=None, help="Fashion-MNIST folder (the four IDX files)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--likelihoods", nargs="+", default=list(LIKELIHOODS), choices=LIKELIHOODS)
+    parser.add_argument("--photos", default=None, help="a folder or .zip / .whl of colour photos (32 x 32 crops)")
+    parser.add_argument("--short-side", type=int, default=128, help="--photos: short side after scaling")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     return parser.parse_args(argv)
+
+
+def read_photos(path):
+    """(name, encoded bytes) of every .png / .jpg / .jpeg in a folder (recursively) or a zip archive, by name."""
+    path = Path(path).expanduser()
+    suffixes = (".png", ".jpg", ".jpeg")
+    if path.is_dir():
+        return sorted((str(p), p.read_bytes()) for p in path.rglob("*") if p.suffix.lower() in suffixes)
+    with zipfile.ZipFile(path) as archive:
+        return sorted((n, archive.read(n)) for n in archive.namelist() if n.lower().endswith(suffixes))
+
+
+def photo_patches(path, train, test, short_side=128, size=32, seed=0):
+    """(train, test, names): uint8 (N, size, size, 3) random crops of the colour photos in `path` (see the module
+    docstring), `train` from all photos but the last, `test` from the last."""
+    import tensorflow as tf
+    from PIL import Image
+
+    photos = []
+    for name, data in read_photos(path):
+        image = tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
+        if image.ndim == 3 and image.shape[-1] == 3 and np.ptp(image.astype(int).std(axis=-1)) > 0:  # colour only
+            scale = short_side / min(image.shape[:2])
+            shape = [max(size, round(d * scale)) for d in image.shape[:2]]
+            photos.append((name, tf.image.resize(image, shape, antialias=True).numpy().round().clip(0, 255)))
+    if len(photos) < 2:
+        raise ValueError(f"{path}: fewer than 2 colour photos")
+    rng = np.random.default_rng(seed)
+
+    def crops(images, count):
+        out = []
+        for k in range(count):
+            image = images[k % len(images)]
+            top, left = (rng.integers(0, d - size + 1) for d in image.shape[:2])
+            out.append(image[top : top + size, left : left + size].astype("uint8"))
+        return out
+
+    sets = []
+    with tempfile.TemporaryDirectory(prefix="kvae_photos_") as tmp:
+        for part, images, count in (("train", [p for _, p in photos[:-1]], train), ("test", [photos[-1][1]], test)):
+            folder = Path(tmp) / part
+            folder.mkdir()
+            for k, crop in enumerate(crops(images, count)):
+                Image.fromarray(crop).save(folder / f"{k:06d}.png")
+            sets.append(kvae.datasets.image_folder(folder, image_size=(size, size)))
+    return sets[0], sets[1], [Path(n).name for n, _ in photos]
 
 
 def load(path):
@@ -48,8 +106,19 @@ def load(path):
 
 def main(argv=None):
     args = parse_args(argv)
-    x_train, x_test = load(args.data)
-    x_train, x_test = x_train[: args.train], x_test[: args.test]
+    if args.photos:
+        x_train, x_test, names = photo_patches(args.photos, args.train, args.test, args.short_side, seed=args.seed)
+        data = (
+            f"{len(x_train)} random 32 x 32 crops of {len(names) - 1} colour photos ({', '.join(names[:-1])}; each "
+            f"scaled to a short side of {args.short_side} px), tested on {len(x_test)} crops of another photo "
+            f"({names[-1]})"
+        )
+        title, stem, flags = "colour photo crops", "image_likelihoods_photos", f" --photos {args.photos}"
+    else:
+        x_train, x_test = load(args.data)
+        x_train, x_test = x_train[: args.train], x_test[: args.test]
+        data = f"{len(x_train)} training images, tested on the first {len(x_test)} test images"
+        title, stem, flags = "Fashion-MNIST", "image_likelihoods", ""
     rows = []
     for name in args.likelihoods:
         keras.utils.set_random_seed(args.seed)
@@ -63,12 +132,12 @@ def main(argv=None):
         print(f"{name}: -log p(x) {result['nll']:.1f} nats, bits/dim {bpd if bpd is None else round(bpd, 3)}, {seconds:.0f} s", flush=True)
     backend = keras.backend.backend()
     lines = [
-        f"# ImageVAE likelihoods on Fashion-MNIST ({backend}, CPU)",
+        f"# ImageVAE likelihoods on {title} ({backend}, CPU)",
         "",
-        f"conv ImageVAE, ELBO, latent 32, isotropic posterior, batch 128, Adam 1e-3; {len(x_train)} training images, "
-        f"{args.epochs} epochs, seed {args.seed}; log p(x) on the first {len(x_test)} test images with "
-        f"{args.samples} importance samples. Command: `KERAS_BACKEND={backend} python benchmarks/image_likelihoods.py "
-        f"--epochs {args.epochs} --train {args.train} --test {args.test} --samples {args.samples}`.",
+        f"conv ImageVAE, ELBO, latent 32, isotropic posterior, batch 128, Adam 1e-3; {data}; {args.epochs} epochs, "
+        f"seed {args.seed}; log p(x) with {args.samples} importance samples. Command: `KERAS_BACKEND={backend} "
+        f"python benchmarks/image_likelihoods.py --epochs {args.epochs} --train {args.train} --test {args.test} "
+        f"--samples {args.samples}{flags}`.",
         "",
         "| likelihood | -log p(x) (nats/image) | bits/dim | train s |",
         "|---|---|---|---|",
@@ -78,7 +147,7 @@ def main(argv=None):
     lines += ["", "The Bernoulli's nats score grey levels as soft targets: not a likelihood of the 8-bit images."]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"image_likelihoods_{backend}.md").write_text("\n".join(lines) + "\n")
+    (out / f"{stem}_{backend}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
