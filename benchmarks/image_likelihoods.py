@@ -70,7 +70,7 @@ def photo_patches(path, train, test, short_side=128, size=32, seed=0):
     photos = []
     for name, data in read_photos(path):
         image = tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
-        if image.ndim == 3 and image.shape[-1] == 3 and np.ptp(image.astype(int).std(axis=-1)) > 0:  # colour only
+        if (image != image[..., :1]).any():  # colour only: grey images decode with three equal channels
             scale = short_side / min(image.shape[:2])
             shape = [max(size, round(d * scale)) for d in image.shape[:2]]
             photos.append((name, tf.image.resize(image, shape, antialias=True).numpy().round().clip(0, 255)))

@@ -102,7 +102,7 @@ def sentence_batches(
     ds = strings.batch(batch_size, drop_remainder=drop_remainder).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
     if bucket and shuffle:
         ds = ds.shuffle(POOL_BATCHES, seed=seed, reshuffle_each_iteration=True)
-    if total is not None and not repeat:
+    if not repeat:
         # Declaring the number of batches gives Keras a full progress bar and no "ran out of data" warning.
         batches = total // batch_size if drop_remainder else -(-total // batch_size)
         ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
