@@ -59,12 +59,6 @@ def native_lstm():
     return enabled() and keras.backend.backend() == "torch" and _torch_ready("lstm")
 
 
-def column_major_dense():
-    """May `kvae.layers.Dense` store its kernel in PyTorch's (out, in) memory order? (No private API: only
-    `KVAE_FAST_PATHS=0` and the other backends say no.)"""
-    return enabled() and keras.backend.backend() == "torch"
-
-
 def seed_generators(layer):
     """The `keras.random.SeedGenerator`s `layer` owns itself (not its sub-layers'), in creation order: Keras's
     private `_seed_generators` list where it exists, else the generators found among the layer's attributes."""

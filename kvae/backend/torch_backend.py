@@ -1,5 +1,5 @@
-"""PyTorch-only code paths. Imported only under KERAS_BACKEND=torch (by `kvae.backend`, `kvae.layers.LSTM` and
-`kvae.layers.Dense`, at call time): kvae never imports torch under another backend."""
+"""PyTorch-only code paths. Imported only under KERAS_BACKEND=torch (by `kvae.backend` and `kvae.layers.LSTM`, at
+call time): kvae never imports torch under another backend."""
 
 import math
 
@@ -14,10 +14,10 @@ def lstm(layer, sequences, initial_state):
 
     Keras's `inner_loop` contract: (last output (B, H), outputs (B, T, H) or (B, 1, H), [h (B, H), c (B, H)])."""
     cell = layer.cell
-    use_column_major(cell.kernel)
-    use_column_major(cell.recurrent_kernel)
+    use_lstm_layout(cell.kernel)
+    use_lstm_layout(cell.recurrent_kernel)
     kernel, recurrent_kernel, bias = (ops.convert_to_tensor(v) for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
-    # Both use the gate order i, f, c, o. `.contiguous()` copies only kernels not laid out by `use_column_major`
+    # Both use the gate order i, f, c, o. `.contiguous()` copies only kernels not laid out by `use_lstm_layout`
     # (oneDNN's LSTM is ~10% slower on strided views).
     weights = [kernel.T.contiguous(), recurrent_kernel.T.contiguous(), bias, torch.zeros_like(bias)]
     h0, c0 = (ops.convert_to_tensor(s).unsqueeze(0) for s in initial_state)
@@ -28,12 +28,10 @@ def lstm(layer, sequences, initial_state):
     return last, outputs if layer.return_sequences else last[:, None], [h[0], c[0]]
 
 
-def use_column_major(variable):
-    """Store a 2-D weight column-major, i.e. as the transpose of a contiguous matrix, PyTorch's own (out, in) layout
-    of a Keras (in, out) kernel. An (in, 4H) LSTM kernel is then PyTorch's (4H, in) weight without a copy, and its
-    gradient comes back in the same layout without one (two copies of every LSTM weight a step otherwise); a Dense
-    layer's product x @ W and its two gradients run faster on it (oneDNN/MKL on CPU; measured with
-    benchmarks/throughput.py). Shape,
+def use_lstm_layout(variable):
+    """Store a 2-D weight column-major, i.e. as the transpose of a contiguous matrix: an (in, 4H) LSTM kernel is
+    then PyTorch's (4H, in) weight without a copy, and its gradient comes back in the same layout without one (two
+    copies of every LSTM weight a step otherwise; measured with benchmarks/throughput.py). Shape,
     values, `get_weights`, checkpoints and optimizer slots (see `fused_adam_update`) are unchanged: only the
     memory order differs. Done on the variable's own parameter at the first call, not at build: variables built
     symbolically get their parameter later."""
@@ -54,7 +52,7 @@ def _laid_out_like(parameter, tensor):
 
 
 def _slot_like(slot, parameter):
-    """An optimizer slot's tensor in its weight's layout (changed in place the first time, after `use_column_major`),
+    """An optimizer slot's tensor in its weight's layout (changed in place the first time, after `use_lstm_layout`),
     as an `_in_order` view."""
     value = slot.value
     if value.stride() != parameter.stride():

@@ -2,7 +2,7 @@ import keras
 from keras import ops
 
 from kvae.decoders.word_dropout import word_dropout
-from kvae.layers import LSTM, Dense
+from kvae.layers import LSTM
 
 
 @keras.saving.register_keras_serializable(package="kvae")
@@ -51,7 +51,7 @@ class LSTMDecoder(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.embedding = keras.layers.Embedding(self.vocabulary_size, self.embedding_dim, name="embedding")
         self.lstm = LSTM(self.hidden_dim, return_sequences=True, return_state=True, name="lstm")
-        self.logits = Dense(self.vocabulary_size, name="logits")
+        self.logits = keras.layers.Dense(self.vocabulary_size, name="logits")
         self.state_dense = keras.layers.Dense(self.hidden_dim, name="initial_state")
         self.skip_dense = keras.layers.Dense(self.vocabulary_size, use_bias=False, name="skip") if self.skip else None
 

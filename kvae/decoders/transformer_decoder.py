@@ -4,7 +4,6 @@ from keras import ops
 from kvae.checks import check_choice
 from kvae.decoders.word_dropout import word_dropout
 from kvae.encoders.transformer_encoder import add_transformer, transformer_sizes
-from kvae.layers import Dense
 
 INJECTIONS = ("both", "memory", "embedding")
 
@@ -80,7 +79,7 @@ class TransformerDecoder(keras.layers.Layer):
             keras.layers.Dense(self.memory_tokens * self.hidden_dim, name="memory") if self.uses_memory else None
         )
         self.embedding_dense = keras.layers.Dense(self.hidden_dim, name="z_embedding") if self.uses_embedding else None
-        self.logits = Dense(self.vocabulary_size, name="logits")
+        self.logits = keras.layers.Dense(self.vocabulary_size, name="logits")
 
     @property
     def head_dim(self):
