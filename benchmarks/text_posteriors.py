@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # are `TextVAE.from_preset(name)`. "default" is `TextVAE()` as shipped.
 ROWS = {
     "default": {},
-    "iso-dg": {"posterior": "isotropic", "objective": {"name": "density_gap"}},
-    "diag-dg": {"posterior": "diagonal", "objective": {"name": "density_gap"}},
+    # Length-bucketed density gap: `bucket=True` (TextVAE's default for DensityGap is random batches).
+    "iso-dg": {"posterior": "isotropic", "objective": {"name": "density_gap"}, "bucket": True},
+    "diag-dg": {"posterior": "diagonal", "objective": {"name": "density_gap"}, "bucket": True},
     "iso-cap": {"posterior": "isotropic", "objective": {"name": "capacity", "c": 5.0}},
     "diag-cap": {"posterior": "diagonal", "objective": {"name": "capacity", "c": 5.0}},
     "iso-dg-random": {"posterior": "isotropic", "objective": {"name": "density_gap"}, "bucket": False},
