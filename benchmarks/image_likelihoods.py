@@ -134,7 +134,10 @@ def main(argv=None):
         seen = kvae.metrics.log_likelihood(model, x_train[: len(x_test)], samples=args.samples, seed=args.seed)
         rows.append((name, result["nll"], bpd, seen.get("bits_per_dim"), seconds))
         shown = [None if b is None else round(b, 3) for b in (bpd, seen.get("bits_per_dim"))]
-        print(f"{name}: -log p(x) {result['nll']:.1f} nats, bits/dim {shown[0]} (train {shown[1]}), {seconds:.0f} s")
+        print(
+            f"{name}: -log p(x) {result['nll']:.1f} nats, bits/dim {shown[0]} (train {shown[1]}), {seconds:.0f} s",
+            flush=True,
+        )
     backend = keras.backend.backend()
     lines = [
         f"# ImageVAE likelihoods on {title} ({backend}, CPU)",

@@ -171,7 +171,7 @@ def report(path, out):
     by_row = {}
     for (name, backend), group in groups.items():
         by_row.setdefault(name, {})[backend] = group
-    tests = []  # (p, label) of every comparison, for Holm's correction
+    tests, flagged = [], 0  # (p, label) of every comparison, for Holm's correction; how many differ by > 2 SE
     for name, backends in sorted(by_row.items()):
         names = sorted(backends)
         for i, a in enumerate(names):
@@ -184,12 +184,13 @@ def report(path, out):
                     va, vb = [g[metric] for g in ga], [g[metric] for g in gb]
                     (ma, sa), (mb, sb) = mean_sd(va), mean_sd(vb)
                     se = math.sqrt(sa**2 / len(ga) + sb**2 / len(gb))
+                    p = welch_p(va, vb)
                     if abs(ma - mb) > 2 * se and abs(ma - mb) > 1e-9:
-                        disagree.append(f"{metric} ({ma:.2f} vs {mb:.2f}, Welch p = {welch_p(va, vb):.3f})")
-                    tests.append((welch_p(va, vb), f"{name} {metric}, {a} vs {b} ({ma:.2f} vs {mb:.2f})"))
+                        disagree.append(f"{metric} ({ma:.2f} vs {mb:.2f}, Welch p = {p:.3f})")
+                    tests.append((p, f"{name} {metric}, {a} vs {b} ({ma:.2f} vs {mb:.2f})"))
+                flagged += len(disagree)
                 verdict = "agree on every metric" if not disagree else "differ on " + ", ".join(disagree)
                 lines.append(f"- {name}: {a} vs {b} ({len(ga)} and {len(gb)} seeds): {verdict}")
-    flagged = sum(line.count("Welch p") for line in lines)
     kept = holm(tests)
     lines += [
         "",
